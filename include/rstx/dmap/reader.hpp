@@ -1,0 +1,103 @@
+#pragma once
+/**
+ * @file
+ * Streaming DMAP reader: one record at a time from a file, stdin or memory, plain or compressed
+ * (bzip2, gzip, zstd; detected from the first bytes, never from the file name).
+ *
+ * Memory stays bounded whatever the input size: the reader holds one read window and one record,
+ * and a record's declared size is capped by `reader_options::max_record_bytes` before anything is
+ * allocated for it.
+ *
+ * Errors name the source, the 0-based index of the record and the byte offset in the
+ * decompressed stream. In recover mode a damaged stretch is skipped instead: the reader looks for
+ * the next offset where a complete, valid record starts, reports the skipped stretch through
+ * `skipped()` and carries on.
+ */
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rstx/core/error.hpp"
+#include "rstx/dmap/record.hpp"
+
+namespace rstx::dmap {
+
+namespace detail {
+class byte_source;
+}
+
+enum class compression : std::uint8_t { none, bzip2, gzip, zstd };
+
+[[nodiscard]] std::string_view to_string(compression c) noexcept;
+
+/** Compression recognised from the first bytes of a stream (needs up to 4 bytes). */
+[[nodiscard]] compression detect_compression(std::span<std::byte const> head) noexcept;
+
+struct reader_options {
+  /** Largest record accepted, in bytes. RST's largest products are a few MB per record. */
+  std::size_t max_record_bytes = std::size_t{64} << 20;
+  /** Skip damaged stretches and resynchronise on the next valid record instead of failing. */
+  bool recover = false;
+  /** An input with no records at all is an error (otherwise it is an empty, valid stream). */
+  bool reject_empty = false;
+};
+
+/** A stretch of input skipped in recover mode. */
+struct skipped_region {
+  std::int64_t offset = 0;       ///< decompressed byte offset where the damage starts
+  std::int64_t length = 0;       ///< bytes skipped
+  std::int64_t next_record = 0;  ///< index that the next good record received (records before it: all good)
+  error reason;                  ///< why the record at `offset` could not be read
+};
+
+class reader {
+ public:
+  /** Opens a file; "-" reads standard input. */
+  [[nodiscard]] static result<reader> open(std::string const& path, reader_options const& opt = {});
+  /** Reads from an open descriptor (not closed by the reader). `name` is used in errors. */
+  [[nodiscard]] static result<reader> from_fd(int fd, std::string name, reader_options const& opt = {});
+  /** Reads from bytes in memory (not copied; they must outlive the reader). */
+  [[nodiscard]] static result<reader> from_memory(std::span<std::byte const> bytes, std::string name = "<memory>",
+                                                  reader_options const& opt = {});
+
+  reader(reader&&) noexcept;
+  reader& operator=(reader&&) noexcept;
+  ~reader();
+
+  /**
+   * Reads the next record into `out` (reusing its memory). Returns false at the end of the input.
+   * After an error (outside recover mode) the reader stays at the failed record: call again and
+   * the same error comes back.
+   */
+  [[nodiscard]] result<bool> next(record& out);
+  /** Reads the next record; nullopt at the end of the input. */
+  [[nodiscard]] result<std::optional<record>> next();
+
+  /** Number of records returned so far (the index the next record will get). */
+  [[nodiscard]] std::int64_t records_read() const noexcept;
+  /** Decompressed byte offset where the next record starts. */
+  [[nodiscard]] std::int64_t offset() const noexcept;
+  /** Decompressed byte offset where the record most recently returned by next() starts. */
+  [[nodiscard]] std::int64_t last_record_offset() const noexcept;
+  [[nodiscard]] compression input_compression() const noexcept;
+  [[nodiscard]] std::string const& source_name() const noexcept;
+  /** Stretches skipped so far in recover mode. */
+  [[nodiscard]] std::span<skipped_region const> skipped() const noexcept;
+
+ private:
+  struct impl;
+  explicit reader(std::unique_ptr<impl> p) noexcept;
+  static result<reader> from_source(std::unique_ptr<detail::byte_source> raw, std::string name,
+                                    reader_options const& opt);
+  std::unique_ptr<impl> impl_;
+};
+
+/** Reads every record of a file (convenience for tests and small files). */
+[[nodiscard]] result<std::vector<record>> read_file(std::string const& path, reader_options const& opt = {});
+
+}  // namespace rstx::dmap

@@ -1,0 +1,253 @@
+#include "rstx/dmap/reader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "detail/source.hpp"
+#include "rstx/dmap/codec.hpp"
+
+namespace rstx::dmap {
+
+std::string_view to_string(compression c) noexcept {
+  switch (c) {
+    case compression::none: return "none";
+    case compression::bzip2: return "bzip2";
+    case compression::gzip: return "gzip";
+    case compression::zstd: return "zstd";
+  }
+  return "?";
+}
+
+compression detect_compression(std::span<std::byte const> h) noexcept {
+  auto at = [&](std::size_t i) { return i < h.size() ? static_cast<unsigned char>(h[i]) : 0u; };
+  if (at(0) == 'B' && at(1) == 'Z' && at(2) == 'h' && at(3) >= '1' && at(3) <= '9') return compression::bzip2;
+  if (at(0) == 0x1f && at(1) == 0x8b) return compression::gzip;
+  if (at(0) == 0x28 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd) return compression::zstd;
+  return compression::none;
+}
+
+namespace {
+constexpr std::size_t read_chunk = std::size_t{1} << 20;
+constexpr std::byte sync_pattern[4] = {std::byte{0x01}, std::byte{0x00}, std::byte{0x01}, std::byte{0x00}};
+}  // namespace
+
+struct reader::impl {
+  std::string name;
+  reader_options opt;
+  std::unique_ptr<detail::byte_source> src;
+  compression comp = compression::none;
+
+  // Read window: bytes [beg, end) of `win` are the stream from offset `pos` on.
+  std::vector<std::byte> win;
+  std::size_t beg = 0;
+  std::size_t end = 0;
+  bool eof = false;
+  std::int64_t pos = 0;
+
+  std::int64_t index = 0;
+  std::int64_t last_offset = -1;
+  std::vector<skipped_region> skipped;
+  std::optional<error> sticky;
+
+  [[nodiscard]] std::size_t avail() const noexcept { return end - beg; }
+
+  /** Makes at least n bytes available from beg, unless the input ends first. */
+  result<void> fill(std::size_t n) {
+    if (avail() >= n || eof) return {};
+    if (win.size() - beg < n) {
+      std::memmove(win.data(), win.data() + beg, avail());
+      end -= beg;
+      beg = 0;
+      if (win.size() < n) win.resize(std::max(n, read_chunk));
+    }
+    while (avail() < n && !eof) {
+      if (end == win.size()) {  // window full of unread data smaller than n cannot happen, but grow safely
+        win.resize(win.size() * 2);
+      }
+      auto got = src->read(win.data() + end, win.size() - end);
+      if (!got) return unexpected(std::move(got.error()));
+      if (*got == 0) eof = true;
+      end += *got;
+    }
+    return {};
+  }
+
+  void advance(std::size_t n) noexcept {
+    beg += n;
+    pos += static_cast<std::int64_t>(n);
+  }
+
+  /** Tries to read one record at the current position without skipping anything. */
+  result<bool> read_here(record& out) {
+    if (auto f = fill(header_size); !f) return unexpected(std::move(f.error()));
+    if (avail() == 0) return false;
+    if (avail() < header_size)
+      return fail(errc::truncated,
+                  fmt::format("input ends {} bytes into a record header (16 bytes)", avail()), pos);
+    auto const h = read_header(std::span<std::byte const>(win.data() + beg, header_size));
+    if (h.size < static_cast<std::int32_t>(header_size))
+      return fail(errc::bad_header, fmt::format("record size field is {} (at least 16 expected)", h.size), pos + 4);
+    if (static_cast<std::uint64_t>(h.size) > opt.max_record_bytes)
+      return fail(errc::too_large,
+                  fmt::format("record size field is {} bytes, above the limit of {} bytes", h.size,
+                              opt.max_record_bytes),
+                  pos + 4);
+    auto const size = static_cast<std::size_t>(h.size);
+    if (auto f = fill(size); !f) return unexpected(std::move(f.error()));
+    if (avail() < size)
+      return fail(errc::truncated,
+                  fmt::format("record declares {} bytes but the input ends after {}", size, avail()), pos);
+    if (auto d = decode_into(out, std::span<std::byte const>(win.data() + beg, size), pos); !d)
+      return unexpected(std::move(d.error()));
+    last_offset = pos;
+    advance(size);
+    ++index;
+    return true;
+  }
+
+  /** Recover mode: after a failure at the current position, finds the next valid record. */
+  result<bool> resync(record& out, error reason) {
+    skipped_region region;
+    region.offset = pos;
+    region.reason = std::move(reason).at(name, index);
+    if (avail() > 0) advance(1);
+    for (;;) {
+      if (auto f = fill(4); !f) return unexpected(std::move(f.error()));
+      if (avail() < 4) {
+        advance(avail());
+        region.length = pos - region.offset;
+        region.next_record = index;
+        skipped.push_back(std::move(region));
+        return false;
+      }
+      auto const* first = win.data() + beg;
+      auto const* last = win.data() + end;
+      auto const* hit = std::search(first, last, std::begin(sync_pattern), std::end(sync_pattern));
+      if (hit == last) {  // keep the last 3 bytes: a pattern may straddle the window end
+        advance(avail() - 3);
+        if (eof) {
+          advance(avail());
+          continue;
+        }
+        if (auto f = fill(avail() + 1); !f) return unexpected(std::move(f.error()));
+        continue;
+      }
+      advance(static_cast<std::size_t>(hit - first));
+      auto const candidate = pos;
+      auto got = read_here(out);
+      if (got && *got) {
+        region.length = candidate - region.offset;
+        region.next_record = index - 1;
+        skipped.push_back(std::move(region));
+        return true;
+      }
+      if (!got && (got.error().code == errc::io || got.error().code == errc::decompress))
+        return unexpected(std::move(got.error()));
+      advance(1);
+    }
+  }
+
+  result<bool> next(record& out) {
+    if (sticky) return unexpected(*sticky);
+    auto got = read_here(out);
+    if (got) {
+      if (!*got && opt.reject_empty && index == 0 && skipped.empty())
+        return fail_sticky(error(errc::truncated, "the input is empty (no records)", 0));
+      return *got;
+    }
+    auto const code = got.error().code;
+    if (comp != compression::none && code != errc::io && code != errc::decompress) {
+      // Decompressors emit a block before checking its checksum, so a damaged block first shows up
+      // as nonsense records. Read one block further: a checksum failure there is the real cause.
+      constexpr std::size_t max_block = std::size_t{1} << 20;  // bzip2 blocks are at most 900 kB
+      if (auto f = fill(avail() + max_block); !f && f.error().code == errc::decompress)
+        return fail_sticky(error(errc::decompress, f.error().what, pos));
+    }
+    if (!opt.recover || code == errc::io || code == errc::decompress) return fail_sticky(std::move(got.error()));
+    return resync(out, std::move(got.error()));
+  }
+
+  result<bool> fail_sticky(error e) {
+    e = std::move(e).at(name, index);
+    sticky = e;
+    return unexpected(std::move(e));
+  }
+};
+
+reader::reader(std::unique_ptr<impl> p) noexcept : impl_(std::move(p)) {}
+reader::reader(reader&&) noexcept = default;
+reader& reader::operator=(reader&&) noexcept = default;
+reader::~reader() = default;
+
+result<reader> reader::from_source(std::unique_ptr<detail::byte_source> raw, std::string name,
+                                   reader_options const& opt) {
+  auto p = std::make_unique<impl>();
+  p->name = std::move(name);
+  p->opt = opt;
+  // Detect compression from the first bytes, then replay them to the chosen decoder.
+  std::vector<std::byte> head(4);
+  std::size_t have = 0;
+  while (have < head.size()) {
+    auto got = raw->read(head.data() + have, head.size() - have);
+    if (!got) return unexpected(std::move(got.error()).at(p->name));
+    if (*got == 0) break;
+    have += *got;
+  }
+  head.resize(have);
+  p->comp = detect_compression(head);
+  p->src = detail::make_decompressor(p->comp, detail::make_prefixed_source(std::move(head), std::move(raw)));
+  return reader(std::move(p));
+}
+
+result<reader> reader::from_fd(int fd, std::string name, reader_options const& opt) {
+  return from_source(detail::make_fd_source(fd, false), std::move(name), opt);
+}
+
+result<reader> reader::from_memory(std::span<std::byte const> bytes, std::string name, reader_options const& opt) {
+  return from_source(detail::make_memory_source(bytes), std::move(name), opt);
+}
+
+result<reader> reader::open(std::string const& path, reader_options const& opt) {
+  if (path == "-") return from_fd(STDIN_FILENO, "<stdin>", opt);
+  int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot open: {}", std::strerror(errno))).at(path));
+  return from_source(detail::make_fd_source(fd, true), path, opt);
+}
+
+result<bool> reader::next(record& out) { return impl_->next(out); }
+
+result<std::optional<record>> reader::next() {
+  record r;
+  auto got = impl_->next(r);
+  if (!got) return unexpected(std::move(got.error()));
+  if (!*got) return std::optional<record>{};
+  return std::optional<record>(std::move(r));
+}
+
+std::int64_t reader::records_read() const noexcept { return impl_->index; }
+std::int64_t reader::offset() const noexcept { return impl_->pos; }
+std::int64_t reader::last_record_offset() const noexcept { return impl_->last_offset; }
+compression reader::input_compression() const noexcept { return impl_->comp; }
+std::string const& reader::source_name() const noexcept { return impl_->name; }
+std::span<skipped_region const> reader::skipped() const noexcept { return impl_->skipped; }
+
+result<std::vector<record>> read_file(std::string const& path, reader_options const& opt) {
+  auto rd = reader::open(path, opt);
+  if (!rd) return unexpected(std::move(rd.error()));
+  std::vector<record> out;
+  for (;;) {
+    record r;
+    auto got = rd->next(r);
+    if (!got) return unexpected(std::move(got.error()));
+    if (!*got) break;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace rstx::dmap

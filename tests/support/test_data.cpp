@@ -1,0 +1,79 @@
+#include "support/test_data.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace rstx::test {
+
+namespace fs = std::filesystem;
+
+fs::path shared_dir() {
+  if (char const* env = std::getenv("RSTX_SHARED"); env != nullptr && *env != '\0') return env;
+  return fs::weakly_canonical(RSTX_SHARED_DIR);
+}
+
+fs::path shared_path(std::string const& relative) { return shared_dir() / relative; }
+
+std::vector<fs::path> shared_dmap_files() {
+  std::vector<fs::path> out;
+  for (auto const& e : fs::recursive_directory_iterator(shared_dir() / "data")) {
+    if (!e.is_regular_file()) continue;
+    auto const name = e.path().filename().string();
+    if (name == "README.md") continue;
+    out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+fs::path bin_dir() {
+  if (char const* env = std::getenv("RSTX_BIN_DIR"); env != nullptr && *env != '\0') return env;
+  return RSTX_BIN_DIR;
+}
+
+fs::path scratch_dir(std::string const& name) {
+  fs::path const dir = fs::temp_directory_path() / ("rstx-test-" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::vector<std::byte> read_bytes(fs::path const& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> out(chars.size());
+  std::transform(chars.begin(), chars.end(), out.begin(), [](char c) { return static_cast<std::byte>(c); });
+  return out;
+}
+
+void write_bytes(fs::path const& p, std::vector<std::byte> const& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<char const*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+run_result run(std::string const& command) {
+  run_result r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 65536> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int const status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+std::vector<std::byte> decompressed_bytes(fs::path const& p) {
+  auto const r = run("bzip2 -dc '" + p.string() + "'");
+  std::vector<std::byte> out(r.out.size());
+  std::transform(r.out.begin(), r.out.end(), out.begin(), [](char c) { return static_cast<std::byte>(c); });
+  return out;
+}
+
+}  // namespace rstx::test
