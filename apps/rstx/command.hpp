@@ -1,0 +1,18 @@
+#pragma once
+// Each `rstx <command>` lives in its own file and registers itself on the CLI11 app.
+// A command's callback stores its exit status in `exit_status` (see exit codes in main.cpp).
+#include <CLI/CLI.hpp>
+
+namespace rstx::cli {
+
+/** Exit statuses shared by every rstx program. */
+enum exit_code : int { ok = 0, usage = 1, bad_input = 2, io_error = 3, internal = 4, differ = 5 };
+
+void add_dump(CLI::App& app, int& exit_status);
+void add_info(CLI::App& app, int& exit_status);
+void add_validate(CLI::App& app, int& exit_status);
+void add_diff(CLI::App& app, int& exit_status);
+void add_convert(CLI::App& app, int& exit_status);
+void add_sim(CLI::App& app, int& exit_status);
+
+}  // namespace rstx::cli

@@ -1,0 +1,68 @@
+// rstx convert IN OUT: re-encode a DMAP file (plain <-> bzip2/gzip/zstd), optionally salvaging a
+// damaged one with --recover. The output is written atomically.
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "report.hpp"
+#include "rstx/dmap/reader.hpp"
+#include "rstx/dmap/writer.hpp"
+
+namespace rstx::cli {
+
+namespace {
+
+struct convert_options {
+  std::string in;
+  std::string out;
+  std::string compress;  // empty: from the output suffix
+  int level = 9;
+  bool recover = false;
+};
+
+int run_convert(convert_options const& o) {
+  auto rd = dmap::reader::open(o.in, {.recover = o.recover});
+  if (!rd) return report("rstx convert", rd.error());
+  dmap::writer_options wo;
+  wo.level = o.level;
+  wo.comp = dmap::compression_for_path(o.out);
+  if (o.compress == "none") wo.comp = dmap::compression::none;
+  else if (o.compress == "bzip2") wo.comp = dmap::compression::bzip2;
+  else if (o.compress == "gzip") wo.comp = dmap::compression::gzip;
+  else if (o.compress == "zstd") wo.comp = dmap::compression::zstd;
+  auto w = dmap::writer::create(o.out, wo);
+  if (!w) return report("rstx convert", w.error());
+  dmap::record r;
+  std::size_t skipped_seen = 0;
+  for (;;) {
+    auto got = rd->next(r);
+    for (; skipped_seen < rd->skipped().size(); ++skipped_seen) {
+      auto const& s = rd->skipped()[skipped_seen];
+      warn("rstx convert", fmt::format("skipped {} damaged bytes at byte {}: {}", s.length, s.offset, s.reason.message()));
+    }
+    if (!got) return report("rstx convert", got.error());  // the writer discards its temporary file
+    if (!*got) break;
+    if (auto s = w->write(r); !s) return report("rstx convert", s.error());
+  }
+  if (auto s = w->commit(); !s) return report("rstx convert", s.error());
+  if (!rd->skipped().empty())
+    warn("rstx convert", fmt::format("{} record(s) written; {} damaged stretch(es) left out", w->records_written(),
+                                     rd->skipped().size()));
+  return ok;
+}
+
+}  // namespace
+
+void add_convert(CLI::App& app, int& exit_status) {
+  auto o = std::make_shared<convert_options>();
+  auto* cmd = app.add_subcommand("convert", "Re-encode a DMAP file (plain, bzip2, gzip, zstd), optionally salvaging it");
+  cmd->add_option("input", o->in, "DMAP file, plain or compressed; - for standard input")->required();
+  cmd->add_option("output", o->out, "Output file (written atomically); - for standard output")->required();
+  cmd->add_option("--compress", o->compress, "Output compression (default: from the suffix .bz2/.gz/.zst)")
+      ->check(CLI::IsMember({"none", "bzip2", "gzip", "zstd"}));
+  cmd->add_option("--level", o->level, "Compression level")->check(CLI::Range(1, 19));
+  cmd->add_flag("--recover", o->recover, "Skip damaged stretches (reported on stderr) and keep every valid record");
+  cmd->footer("Without --recover a damaged input stops the conversion and leaves any existing output untouched.");
+  cmd->callback([o, &exit_status] { exit_status = run_convert(*o); });
+}
+
+}  // namespace rstx::cli

@@ -1,0 +1,209 @@
+// rstx info FILE...: what a file holds (record type and count, time span, stations, beams, channels,
+// frequencies) and how much of it is damaged. Damaged stretches are skipped and counted.
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "report.hpp"
+#include "rstx/core/time.hpp"
+#include "rstx/dmap/products.hpp"
+#include "rstx/dmap/reader.hpp"
+
+namespace rstx::cli {
+
+namespace {
+
+struct info_options {
+  std::vector<std::string> paths;
+  bool json = false;
+};
+
+struct summary {
+  std::string path;
+  dmap::compression comp = dmap::compression::none;
+  std::int64_t records = 0;
+  std::int64_t bytes = 0;
+  std::map<dmap::product, std::int64_t> kinds;
+  std::optional<double> first_time, last_time;
+  std::set<int> stations, beams, channels, nrangs, mplgs;
+  std::optional<int> fmin_khz, fmax_khz;
+  std::int64_t scans = 0;
+  std::int64_t vectors = 0;
+  std::int64_t corrupt_regions = 0;
+  std::int64_t corrupt_bytes = 0;
+  std::vector<std::string> problems;
+};
+
+std::optional<std::int64_t> int_field(dmap::record const& r, std::string_view name, dmap::type t) {
+  auto s = r.find_scalar_last(name, t);
+  if (!s) return std::nullopt;
+  return s->to_int64();
+}
+
+std::string time_text(double epoch) {
+  auto const t = ymdhms_from_epoch(epoch);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:06.3f}Z", t.year, t.month, t.day, t.hour, t.minute,
+                     t.second);
+}
+
+void note_time(summary& s, double t) {
+  if (!s.first_time || t < *s.first_time) s.first_time = t;
+  if (!s.last_time || t > *s.last_time) s.last_time = t;
+}
+
+void add_record(summary& s, dmap::record const& r) {
+  auto const kind = dmap::detect_product(r);
+  ++s.kinds[kind];
+  if (kind == dmap::product::rawacf || kind == dmap::product::fitacf) {
+    using dmap::type;
+    auto const yr = int_field(r, "time.yr", type::short_), mo = int_field(r, "time.mo", type::short_),
+               dy = int_field(r, "time.dy", type::short_), hr = int_field(r, "time.hr", type::short_),
+               mt = int_field(r, "time.mt", type::short_), sc = int_field(r, "time.sc", type::short_);
+    if (yr && mo && dy && hr && mt && sc) {
+      double const us = static_cast<double>(int_field(r, "time.us", type::int_).value_or(0));
+      note_time(s, epoch_from_ymdhms(static_cast<int>(*yr), static_cast<int>(*mo), static_cast<int>(*dy),
+                                     static_cast<int>(*hr), static_cast<int>(*mt), static_cast<double>(*sc) + us / 1e6));
+    }
+    if (auto v = int_field(r, "stid", type::short_)) s.stations.insert(static_cast<int>(*v));
+    if (auto v = int_field(r, "bmnum", type::short_)) s.beams.insert(static_cast<int>(*v));
+    if (auto v = int_field(r, "channel", type::short_)) s.channels.insert(static_cast<int>(*v));
+    if (auto v = int_field(r, "nrang", type::short_)) s.nrangs.insert(static_cast<int>(*v));
+    if (auto v = int_field(r, "mplgs", type::short_)) s.mplgs.insert(static_cast<int>(*v));
+    if (auto v = int_field(r, "scan", type::short_); v && (*v == 1 || *v == -1)) ++s.scans;
+    if (auto v = int_field(r, "tfreq", type::short_)) {
+      int const f = static_cast<int>(*v);
+      s.fmin_khz = s.fmin_khz ? std::min(*s.fmin_khz, f) : f;
+      s.fmax_khz = s.fmax_khz ? std::max(*s.fmax_khz, f) : f;
+    }
+  } else if (kind == dmap::product::grid || kind == dmap::product::map) {
+    auto g = dmap::decode_grid(r, dmap::strictness::lenient);
+    if (!g) {
+      s.problems.push_back(g.error().what);
+      return;
+    }
+    note_time(s, g->times.start_epoch());
+    note_time(s, g->times.end_epoch());
+    for (std::size_t i = 0; i < g->nstations; ++i) s.stations.insert(g->stid.at<std::int16_t>(i));
+    if (auto ch = g->get("channel"))
+      for (std::size_t i = 0; i < ch->count(); ++i) s.channels.insert(ch->at<std::int16_t>(i));
+    if (auto f = g->get("freq"); f && f->type() == dmap::type::float_)
+      for (std::size_t i = 0; i < f->count(); ++i) {
+        int const khz = static_cast<int>(f->at<float>(i));
+        s.fmin_khz = s.fmin_khz ? std::min(*s.fmin_khz, khz) : khz;
+        s.fmax_khz = s.fmax_khz ? std::max(*s.fmax_khz, khz) : khz;
+      }
+    s.vectors += static_cast<std::int64_t>(g->nvectors);
+  }
+}
+
+result<summary> summarize(std::string const& path) {
+  summary s;
+  s.path = path;
+  auto rd = dmap::reader::open(path, {.recover = true});
+  if (!rd) return unexpected(std::move(rd.error()));
+  s.comp = rd->input_compression();
+  dmap::record r;
+  for (;;) {
+    auto got = rd->next(r);
+    if (!got) return unexpected(std::move(got.error()));  // I/O or decompression: nothing to resync on
+    if (!*got) break;
+    add_record(s, r);
+  }
+  s.records = rd->records_read();
+  s.bytes = rd->offset();
+  for (auto const& k : rd->skipped()) {
+    ++s.corrupt_regions;
+    s.corrupt_bytes += k.length;
+    s.problems.push_back(k.reason.message());
+  }
+  return s;
+}
+
+std::string set_text(std::set<int> const& v) {
+  if (v.empty()) return "-";
+  if (v.size() > 3 && *v.rbegin() - *v.begin() + 1 == static_cast<int>(v.size()))
+    return fmt::format("{}-{} ({} values)", *v.begin(), *v.rbegin(), v.size());
+  return fmt::format("{}", fmt::join(v, " "));
+}
+
+std::string kinds_text(summary const& s) {
+  std::vector<std::string> parts;
+  for (auto const& [k, n] : s.kinds) parts.push_back(s.kinds.size() == 1 ? std::string(dmap::to_string(k))
+                                                                           : fmt::format("{} ({})", dmap::to_string(k), n));
+  return parts.empty() ? "empty" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+void print_text(summary const& s) {
+  fmt::print("{}\n", s.path);
+  fmt::print("  type:        {}\n", kinds_text(s));
+  fmt::print("  records:     {}\n", s.records);
+  fmt::print("  bytes:       {}{}\n", s.bytes,
+             s.comp == dmap::compression::none ? "" : fmt::format(" (decompressed from {})", dmap::to_string(s.comp)));
+  if (s.first_time)
+    fmt::print("  time:        {} to {} ({:.1f} s)\n", time_text(*s.first_time), time_text(*s.last_time),
+               *s.last_time - *s.first_time);
+  fmt::print("  stations:    {}\n", set_text(s.stations));
+  if (!s.beams.empty()) fmt::print("  beams:       {}\n", set_text(s.beams));
+  fmt::print("  channels:    {}\n", set_text(s.channels));
+  if (s.fmin_khz) fmt::print("  frequencies: {}-{} kHz\n", *s.fmin_khz, *s.fmax_khz);
+  if (!s.nrangs.empty()) fmt::print("  nrang:       {}\n", set_text(s.nrangs));
+  if (!s.mplgs.empty()) fmt::print("  mplgs:       {}\n", set_text(s.mplgs));
+  if (s.scans > 0) fmt::print("  scans:       {}\n", s.scans);
+  if (s.vectors > 0) fmt::print("  vectors:     {}\n", s.vectors);
+  fmt::print("  corrupt:     {}", s.corrupt_regions == 0 ? "none\n"
+                                                          : fmt::format("{} damaged stretch(es), {} bytes skipped\n",
+                                                                        s.corrupt_regions, s.corrupt_bytes));
+  for (auto const& p : s.problems) fmt::print("    {}\n", p);
+}
+
+nlohmann::json to_json(summary const& s) {
+  nlohmann::json j{{"path", s.path}, {"compression", dmap::to_string(s.comp)}, {"records", s.records},
+                   {"bytes", s.bytes}, {"stations", s.stations}, {"beams", s.beams}, {"channels", s.channels},
+                   {"nrang", s.nrangs}, {"mplgs", s.mplgs}, {"scans", s.scans}, {"vectors", s.vectors},
+                   {"corrupt_regions", s.corrupt_regions}, {"corrupt_bytes", s.corrupt_bytes},
+                   {"problems", s.problems}};
+  auto& kinds = j["types"] = nlohmann::json::object();
+  for (auto const& [k, n] : s.kinds) kinds[std::string(dmap::to_string(k))] = n;
+  if (s.first_time) {
+    j["start"] = time_text(*s.first_time);
+    j["end"] = time_text(*s.last_time);
+  }
+  if (s.fmin_khz) j["frequency_khz"] = {*s.fmin_khz, *s.fmax_khz};
+  return j;
+}
+
+int run_info(info_options const& o) {
+  int status = ok;
+  for (auto const& path : o.paths) {
+    auto s = summarize(path);
+    if (!s) {
+      status = std::max(status, report("rstx info", s.error()));
+      continue;
+    }
+    if (o.json) fmt::print("{}\n", to_json(*s).dump());
+    else print_text(*s);
+    if (s->corrupt_regions > 0) status = std::max(status, static_cast<int>(bad_input));
+  }
+  std::fflush(stdout);
+  return status;
+}
+
+}  // namespace
+
+void add_info(CLI::App& app, int& exit_status) {
+  auto o = std::make_shared<info_options>();
+  auto* cmd = app.add_subcommand("info", "Summarise DMAP files: type, records, time span, stations, beams, damage");
+  cmd->add_option("files", o->paths, "DMAP files, plain or compressed; - for standard input")->required();
+  cmd->add_flag("--json", o->json, "One JSON object per file");
+  cmd->footer("Exit status: 0 when every file is intact, 2 when a file has damaged records (still summarised),\n"
+              "3 when a file cannot be read.");
+  cmd->callback([o, &exit_status] { exit_status = run_info(*o); });
+}
+
+}  // namespace rstx::cli

@@ -1,0 +1,35 @@
+// rstx: inspect, check, compare, convert and simulate SuperDARN DMAP files.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "report.hpp"
+#include "rstx/core/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rstx: inspect, check, compare, convert and simulate SuperDARN DMAP files", "rstx"};
+  app.set_version_flag("--version", std::string("rstx ") + rstx::version_string);
+  app.require_subcommand(1, 1);
+  app.fallthrough(false);
+  int exit_status = rstx::cli::ok;
+  rstx::cli::add_dump(app, exit_status);
+  rstx::cli::add_info(app, exit_status);
+  rstx::cli::add_validate(app, exit_status);
+  rstx::cli::add_diff(app, exit_status);
+  rstx::cli::add_convert(app, exit_status);
+#ifdef RSTX_HAVE_SIM
+  rstx::cli::add_sim(app, exit_status);
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (CLI::ParseError const& e) {
+    int const rc = app.exit(e);
+    return rc == 0 ? rstx::cli::ok : rstx::cli::usage;
+  } catch (std::exception const& e) {
+    fmt::print(stderr, "rstx: internal error: {}\n", e.what());
+    return rstx::cli::internal;
+  }
+  return exit_status;
+}

@@ -1,0 +1,105 @@
+// rstx validate FILE...: structure and record-type checks. Exit 0 when every file passes.
+#include <cstdio>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "report.hpp"
+#include "rstx/dmap/products.hpp"
+#include "rstx/dmap/reader.hpp"
+
+namespace rstx::cli {
+
+namespace {
+
+constexpr std::size_t max_problems_shown = 20;
+
+struct validate_options {
+  std::vector<std::string> paths;
+  bool strict = false;
+  bool quiet = false;
+  std::string expect;
+};
+
+/** Checks one file; returns the problems found (empty: valid). Reading errors end the check. */
+std::vector<std::string> check_file(std::string const& path, validate_options const& o, std::int64_t& records,
+                                    std::map<dmap::product, std::int64_t>& kinds, int& status) {
+  std::vector<std::string> problems;
+  auto rd = dmap::reader::open(path, {.recover = true});
+  if (!rd) {
+    status = std::max(status, exit_status_for(rd.error().code));
+    problems.push_back(rd.error().message());
+    return problems;
+  }
+  auto const mode = o.strict ? dmap::strictness::strict : dmap::strictness::lenient;
+  std::optional<dmap::product> want;
+  if (!o.expect.empty()) {
+    for (auto p : {dmap::product::rawacf, dmap::product::fitacf, dmap::product::grid, dmap::product::map})
+      if (dmap::to_string(p) == o.expect) want = p;
+  }
+  dmap::record r;
+  std::size_t skipped_seen = 0;
+  for (;;) {
+    auto got = rd->next(r);
+    for (; skipped_seen < rd->skipped().size(); ++skipped_seen) {
+      auto const& s = rd->skipped()[skipped_seen];
+      problems.push_back(fmt::format("{} ({} bytes unreadable)", s.reason.message(), s.length));
+    }
+    if (!got) {
+      problems.push_back(got.error().message());
+      break;
+    }
+    if (!*got) break;
+    std::int64_t const index = rd->records_read() - 1;
+    auto kind = dmap::validate_record(r, mode);
+    if (!kind) {
+      problems.push_back(error(kind.error()).at(path, index).at_offset(rd->last_record_offset()).message());
+      continue;
+    }
+    ++kinds[*kind];
+    if (want && *kind != *want)
+      problems.push_back(fmt::format("{}: record {}: is {}, expected {}", path, index, dmap::to_string(*kind), o.expect));
+  }
+  records = rd->records_read();
+  if (records == 0 && problems.empty()) problems.push_back(fmt::format("{}: the file holds no records", path));
+  if (kinds.size() > 1) problems.push_back(fmt::format("{}: records of more than one type", path));
+  if (!problems.empty()) status = std::max(status, static_cast<int>(bad_input));
+  return problems;
+}
+
+int run_validate(validate_options const& o) {
+  int status = ok;
+  for (auto const& path : o.paths) {
+    std::int64_t records = 0;
+    std::map<dmap::product, std::int64_t> kinds;
+    auto const problems = check_file(path, o, records, kinds, status);
+    if (problems.empty()) {
+      if (!o.quiet)
+        fmt::print("{}: OK: {} {} record(s)\n", path, records,
+                   kinds.empty() ? "?" : dmap::to_string(kinds.begin()->first));
+      continue;
+    }
+    fmt::print("{}: FAIL: {} problem(s) in {} record(s)\n", path, problems.size(), records);
+    for (std::size_t i = 0; i < problems.size() && i < max_problems_shown; ++i) fmt::print("  {}\n", problems[i]);
+    if (problems.size() > max_problems_shown) fmt::print("  ... and {} more\n", problems.size() - max_problems_shown);
+  }
+  std::fflush(stdout);
+  return status;
+}
+
+}  // namespace
+
+void add_validate(CLI::App& app, int& exit_status) {
+  auto o = std::make_shared<validate_options>();
+  auto* cmd = app.add_subcommand("validate", "Check the structure and record types of DMAP files");
+  cmd->add_option("files", o->paths, "DMAP files, plain or compressed; - for standard input")->required();
+  cmd->add_flag("--strict", o->strict, "Require every field current RST writes (default: only what processing needs)");
+  cmd->add_option("--type", o->expect, "Require this record type")->check(CLI::IsMember({"rawacf", "fitacf", "grid", "map"}));
+  cmd->add_flag("-q,--quiet", o->quiet, "Print only failures");
+  cmd->footer("Every problem in a file is listed (up to 20). Exit status: 0 all files valid, 2 a file is invalid,\n"
+              "3 a file cannot be read.");
+  cmd->callback([o, &exit_status] { exit_status = run_validate(*o); });
+}
+
+}  // namespace rstx::cli
