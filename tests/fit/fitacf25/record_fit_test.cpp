@@ -1,0 +1,414 @@
+// FITACF 2.5 per-record core (src/fit/fitacf25/record_fit.cpp) against RST 5.0's make_fit -fitacf2.
+//
+// Inputs are built straight from the DMAP views of the reference rawacf files, the way RST's
+// fill_fit_block builds its FitBlock, so this checks the algorithm alone (the make_fit acceptance
+// test checks the whole program). Every written float is compared bit for bit; the report lists
+// per field how many values are not bit-identical.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fitacf25/detail/record_fit.hpp"
+#include "rstx/core/time.hpp"
+#include "rstx/dmap/products.hpp"
+#include "rstx/dmap/reader.hpp"
+#include "rstx/radar/hardware.hpp"
+#include "support/test_data.hpp"
+
+namespace rstx::fit::detail::fit25 {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- elevation_v2 (fitacf3.md §15.1), written out here until the shared elevation functions
+// ---- (include/rstx/fit/elevation.hpp) exist; the driver test uses the shared one.
+struct site_geometry {
+  double x_m = 0, y_m = 0, z_m = 0;
+  int maxbeam = 0;
+  double bmoff_deg = 0, bmsep_deg = 0;
+};
+
+double elevation_v2_spec(site_geometry const& g, int bmnum, int tfreq, double tdiff, double psi_obs) {
+  double const X = g.x_m, Y = g.y_m, Z = g.z_m;
+  int const sgn = (Y < 0) ? -1 : 1;
+  double const boff = g.maxbeam / 2. - 0.5;
+  double const phi0 = (g.bmoff_deg + g.bmsep_deg * (bmnum - boff)) * pi / 180.;
+  double const cp0 = std::cos(phi0);
+  double const sp0 = std::sin(phi0);
+  double const psi_ele = -2 * pi * tfreq * tdiff * 1e-3;
+  double a0 = std::asin(sgn * Z * cp0 / std::sqrt(Y * Y + Z * Z));
+  if (a0 < 0) a0 = 0.;
+  double const ca0 = std::cos(a0);
+  double const sa0 = std::sin(a0);
+  double const psi_max = psi_ele + 2 * pi * tfreq * 1e3 / c_m_s * (X * sp0 + Y * std::sqrt(ca0 * ca0 - sp0 * sp0) + Z * sa0);
+  double const dpsi = psi_max - psi_obs;
+  double const n2pi = (Y > 0) ? std::floor(dpsi / (2 * pi)) : std::ceil(dpsi / (2 * pi));
+  double const d2pi = n2pi * 2 * pi;
+  psi_obs += d2pi;
+  double const E = (psi_obs / (2 * pi * tfreq * 1e3) + tdiff * 1e-6) * c_m_s - X * sp0;
+  double const alpha =
+      std::asin((E * Z + std::sqrt(E * E * Z * Z - (Y * Y + Z * Z) * (E * E - Y * Y * cp0 * cp0))) / (Y * Y + Z * Z));
+  return 180. * alpha / pi;
+}
+
+// ---- the FitBlock of one rawacf record ----
+struct fit_input {
+  record_params prm;
+  std::vector<float> pwr0, acf_re, acf_im, xcf_re, xcf_im;
+  bool has_acf = false, has_xcf = false;
+  int bmnum = 0;
+  double tdiff_us = 0;
+  record_samples samples() const {
+    record_samples s;
+    s.pwr0 = pwr0.data();
+    if (has_acf) s.acf_re = acf_re.data(), s.acf_im = acf_im.data();
+    if (has_xcf) s.xcf_re = xcf_re.data(), s.xcf_im = xcf_im.data();
+    s.lag_stride = prm.mplgs;
+    return s;
+  }
+};
+
+void expand(dmap::array_ref const& a, dmap::array_ref const& slist, int nrang, int mplgs, std::vector<float>& re,
+            std::vector<float>& im) {
+  re.assign(static_cast<std::size_t>(nrang * mplgs), 0.0F);
+  im.assign(re.size(), 0.0F);
+  auto const lags = static_cast<std::size_t>(a.dim(1));
+  ASSERT_EQ(lags, static_cast<std::size_t>(mplgs));
+  for (std::size_t s = 0; s < slist.count(); ++s) {
+    auto const r = static_cast<std::size_t>(slist.to_int64(s));
+    ASSERT_LT(r, static_cast<std::size_t>(nrang));
+    for (std::size_t l = 0; l < lags; ++l) {
+      re[r * lags + l] = a.at<float>(2 * (l + lags * s));
+      im[r * lags + l] = a.at<float>(2 * (l + lags * s) + 1);
+    }
+  }
+}
+
+fit_input make_input(dmap::rawacf_view const& v, radar::site const& site) {
+  fit_input in;
+  auto const& m = v.prm;
+  record_params& p = in.prm;
+  p.nrang = m.nrang;
+  p.mplgs = m.mplgs;
+  p.mppul = m.mppul;
+  p.nave = m.nave;
+  p.mpinc_us = m.mpinc;
+  p.smsep_us = m.smsep;
+  p.txpl_us = m.txpl;
+  p.lagfr_us = m.lagfr;
+  p.offset_us = m.offset;
+  p.channel = m.channel;
+  p.xcf = m.xcf;
+  p.tfreq_khz = m.tfreq;
+  p.year = m.year;
+  p.noise_search = m.noise_search;
+  p.vdir = site.vdir;
+  p.phidiff = site.phidiff;
+  EXPECT_LE(m.mppul, max_pulses);
+  EXPECT_LE(m.mplgs, max_lags);
+  for (int i = 0; i < m.mppul && i < max_pulses; ++i) p.pulse[i] = m.ptab[static_cast<std::size_t>(i)];
+  for (int i = 0; i < m.mplgs && i < max_lags; ++i) {
+    p.lag[0][i] = m.ltab[static_cast<std::size_t>(2 * i)];
+    p.lag[1][i] = m.ltab[static_cast<std::size_t>(2 * i + 1)];
+  }
+  in.bmnum = m.bmnum;
+  in.tdiff_us = (m.offset == 0 || m.channel < 2) ? site.tdiff_us[0] : site.tdiff_us[1];
+  EXPECT_EQ(v.nrang_raw(), static_cast<std::size_t>(m.nrang));
+  in.pwr0 = v.pwr0.values<float>();
+  in.pwr0.resize(static_cast<std::size_t>(m.nrang), 0.0F);
+  if (v.slist && v.acfd) {
+    in.has_acf = true;
+    expand(*v.acfd, *v.slist, m.nrang, m.mplgs, in.acf_re, in.acf_im);
+  }
+  if (v.slist && v.xcfd) {
+    in.has_xcf = true;
+    expand(*v.xcfd, *v.slist, m.nrang, m.mplgs, in.xcf_re, in.xcf_im);
+  }
+  return in;
+}
+
+// ---- comparison ----
+struct report {
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> fields;  // values, not identical
+  std::vector<std::string> first;
+  std::uint64_t records = 0, gates = 0;
+
+  void value(std::string const& name, double mine, float ref, std::int64_t rec, std::int64_t rng) {
+    auto& f = fields[name];
+    ++f.first;
+    float const m = static_cast<float>(mine);
+    bool const same = std::bit_cast<std::uint32_t>(m) == std::bit_cast<std::uint32_t>(ref) ||
+                      (std::isnan(m) && std::isnan(ref));
+    if (!same) {
+      ++f.second;
+      if (first.size() < 20) {
+        std::ostringstream os;
+        os.precision(9);
+        os << "record " << rec << " range " << rng << " " << name << ": rstx " << m << " rst " << ref;
+        first.push_back(os.str());
+      }
+    }
+  }
+  void exact(std::string const& name, std::int64_t mine, std::int64_t ref, std::int64_t rec, std::int64_t rng) {
+    auto& f = fields[name];
+    ++f.first;
+    if (mine != ref) {
+      ++f.second;
+      if (first.size() < 20) {
+        std::ostringstream os;
+        os << "record " << rec << " range " << rng << " " << name << ": rstx " << mine << " rst " << ref;
+        first.push_back(os.str());
+      }
+    }
+  }
+  [[nodiscard]] std::uint64_t total_bad() const {
+    std::uint64_t n = 0;
+    for (auto const& [k, v] : fields) n += v.second;
+    return n;
+  }
+  void print(std::string const& title) const {
+    std::cout << "[fitacf25] " << title << ": " << records << " records, " << gates << " fitted gates\n";
+    for (auto const& [k, v] : fields) {
+      std::cout << "    " << k << ": " << v.first << " values, " << v.second << " not bit-identical\n";
+    }
+    for (auto const& s : first) std::cout << "    first: " << s << "\n";
+  }
+};
+
+void compare_file(std::string const& rawacf, std::string const& reference, report& rep) {
+  auto raws = dmap::read_file(rawacf);
+  ASSERT_TRUE(raws) << raws.error().message();
+  auto refs = dmap::read_file(reference);
+  ASSERT_TRUE(refs) << refs.error().message();
+  ASSERT_EQ(raws->size(), refs->size());
+  ASSERT_FALSE(raws->empty());
+
+  auto table = radar::radar_table::load(test::shared_path("tables/radar.dat").string());
+  ASSERT_TRUE(table) << table.error().message();
+  auto first = dmap::decode_rawacf(raws->front(), dmap::strictness::lenient);
+  ASSERT_TRUE(first) << first.error().message();
+  auto radar = table->load_hardware(first->prm.stid, test::shared_path("tables/hdw").string() + "/");
+  ASSERT_TRUE(radar) << radar.error().message();
+  auto const& t = first->prm;
+  auto site = radar->site_at(epoch_from_ymdhms(t.year, t.month, t.day, t.hour, t.minute, t.second));
+  ASSERT_TRUE(site) << site.error().message();
+  site_geometry geo{site->interferometer_m[0], site->interferometer_m[1], site->interferometer_m[2],
+                    site->maxbeam, site->bmoff_deg, site->bmsep_deg};
+
+  record_scratch scratch;
+  record_result res;
+  for (std::size_t i = 0; i < raws->size(); ++i) {
+    auto const rec = static_cast<std::int64_t>(i);
+    auto raw = dmap::decode_rawacf((*raws)[i], dmap::strictness::lenient);
+    ASSERT_TRUE(raw) << raw.error().message();
+    auto ref = dmap::decode_fitacf((*refs)[i], dmap::strictness::lenient);
+    ASSERT_TRUE(ref) << ref.error().message();
+    fit_input in = make_input(*raw, *site);
+    auto ok = fit_record(in.prm, in.samples(), true, scratch, res);
+    ASSERT_TRUE(ok) << ok.error().message();
+    ++rep.records;
+
+    rep.value("noise.sky", res.noise_sky, ref->noise_sky, rec, -1);
+    rep.value("noise.lag0", 0.0, ref->noise_lag0, rec, -1);
+    rep.value("noise.vel", 0.0, ref->noise_vel, rec, -1);
+    ASSERT_EQ(ref->pwr0.count(), res.pwr0_db.size());
+    for (std::size_t r = 0; r < res.pwr0_db.size(); ++r) {
+      rep.value("pwr0", res.pwr0_db[r], ref->pwr0.at<float>(r), rec, static_cast<std::int64_t>(r));
+    }
+
+    std::vector<std::size_t> slist;
+    for (std::size_t r = 0; r < res.acf.size(); ++r) {
+      if (res.acf[r].qflg == qflg_ok) slist.push_back(r);
+    }
+    std::vector<std::size_t> ref_slist;
+    if (ref->slist) {
+      for (std::size_t s = 0; s < ref->slist->count(); ++s) {
+        ref_slist.push_back(static_cast<std::size_t>(ref->slist->to_int64(s)));
+      }
+    }
+    rep.exact("slist.size", static_cast<std::int64_t>(slist.size()), static_cast<std::int64_t>(ref_slist.size()),
+              rec, -1);
+    if (slist != ref_slist) {
+      ADD_FAILURE() << reference << " record " << rec << ": slist differs";
+      continue;
+    }
+    rep.gates += slist.size();
+
+    auto fget = [&](char const* name) {
+      auto a = ref->get(name);
+      EXPECT_TRUE(a.has_value()) << name;
+      return a;
+    };
+    bool const xcf = raw->prm.xcf != 0;
+    for (std::size_t s = 0; s < slist.size(); ++s) {
+      auto const r = slist[s];
+      auto const rng = static_cast<std::int64_t>(r);
+      range_fit const& a = res.acf[r];
+      rep.exact("nlag", a.nump, fget("nlag")->to_int64(s), rec, rng);
+      rep.exact("qflg", a.qflg, fget("qflg")->to_int64(s), rec, rng);
+      rep.exact("gflg", a.gsct, fget("gflg")->to_int64(s), rec, rng);
+      struct named {
+        char const* name;
+        double value;
+      };
+      for (named const& f : {named{"p_l", a.p_l}, {"p_l_e", a.p_l_err}, {"p_s", a.p_s}, {"p_s_e", a.p_s_err},
+                             {"v", a.v}, {"v_e", a.v_err}, {"w_l", a.w_l}, {"w_l_e", a.w_l_err}, {"w_s", a.w_s},
+                             {"w_s_e", a.w_s_err}, {"sd_l", a.sdev_l}, {"sd_s", a.sdev_s},
+                             {"sd_phi", a.sdev_phi}}) {
+        rep.value(f.name, f.value, fget(f.name)->at<float>(s), rec, rng);
+      }
+      if (!xcf) continue;
+      range_fit const& x = res.xcf[r];
+      double elv = 0, elv_low = 0, elv_high = 0;
+      if (res.elevation_wanted[r] != 0) {
+        double const sgn = (geo.y_m > 0.0) ? 1.0 : -1.0;
+        auto e = [&](double psi) { return elevation_v2_spec(geo, raw->prm.bmnum, raw->prm.tfreq, in.tdiff_us, psi); };
+        elv = e(x.phi0);
+        elv_low = e(x.phi0 + sgn * x.phi0_err);
+        elv_high = e(x.phi0 - sgn * x.phi0_err);
+      }
+      rep.exact("x_qflg", x.qflg, fget("x_qflg")->to_int64(s), rec, rng);
+      rep.exact("x_gflg", x.gsct, fget("x_gflg")->to_int64(s), rec, rng);
+      for (named const& f : {named{"x_p_l", x.p_l}, {"x_p_l_e", x.p_l_err}, {"x_p_s", x.p_s},
+                             {"x_p_s_e", x.p_s_err}, {"x_v", x.v}, {"x_v_e", x.v_err}, {"x_w_l", x.w_l},
+                             {"x_w_l_e", x.w_l_err}, {"x_w_s", x.w_s}, {"x_w_s_e", x.w_s_err}, {"phi0", x.phi0},
+                             {"phi0_e", x.phi0_err}, {"elv", elv}, {"elv_low", elv_low}, {"elv_high", elv_high},
+                             {"x_sd_l", x.sdev_l}, {"x_sd_s", x.sdev_s}, {"x_sd_phi", x.sdev_phi}}) {
+        rep.value(f.name, f.value, fget(f.name)->at<float>(s), rec, rng);
+      }
+    }
+  }
+}
+
+void check_file(std::string const& rawacf, std::string const& reference) {
+  report rep;
+  compare_file(rawacf, reference, rep);
+  rep.print(fs::path(reference).filename().string());
+  EXPECT_EQ(rep.total_bad(), 0U) << reference;
+}
+
+TEST(Fitacf25Record, RealBorealisBitIdentical) {
+  check_file(test::shared_path("data/real/test.rawacf").string(),
+             test::shared_path("data/real/test.rawacf.rst-fitacf25.fitacf").string());
+}
+
+TEST(Fitacf25Record, SyntheticFloatBitIdentical) {
+  check_file(test::shared_path("data/synth/cly_10min_float.rawacf.bz2").string(),
+             test::shared_path("data/synth/cly_10min_float.rst-fitacf25.fitacf").string());
+}
+
+TEST(Fitacf25Record, SyntheticIntegerBitIdentical) {
+  check_file(test::shared_path("data/synth/cly_30min_int.rawacf.bz2").string(),
+             test::shared_path("data/synth/cly_30min_int.rst-fitacf25.fitacf").string());
+}
+
+// ---- unit checks of the traps ----
+TEST(Fitacf25Record, TruncationToIntFollowsX86) {
+  EXPECT_EQ(trunc_to_int32_x86(2.9), 2);
+  EXPECT_EQ(trunc_to_int32_x86(-2.9), -2);
+  EXPECT_EQ(trunc_to_int32_x86(-0.5), 0);
+  EXPECT_EQ(trunc_to_int32_x86(2147483647.0), 2147483647);
+  EXPECT_EQ(trunc_to_int32_x86(-2147483648.0), INT32_MIN);
+  EXPECT_EQ(trunc_to_int32_x86(-2147483648.9), INT32_MIN);
+  EXPECT_EQ(trunc_to_int32_x86(2147483648.0), INT32_MIN);  // out of range: "integer indefinite"
+  EXPECT_EQ(trunc_to_int32_x86(1.3e10F), INT32_MIN);
+  EXPECT_EQ(trunc_to_int32_x86(-1.3e10F), INT32_MIN);
+  EXPECT_EQ(trunc_to_int32_x86(std::nan("")), INT32_MIN);
+  EXPECT_EQ(trunc_to_int32_x86(HUGE_VAL), INT32_MIN);
+}
+
+record_params tauscan_like() {
+  // 13-pulse tauscan-like sequence with 17 lags (make_sim tauscan), stereo channel 1.
+  record_params p;
+  p.nrang = 75;
+  p.mplgs = 17;
+  p.mppul = 13;
+  p.nave = 20;
+  p.mpinc_us = 2400;
+  p.smsep_us = 300;
+  p.txpl_us = 300;
+  p.lagfr_us = 1200;
+  p.tfreq_khz = 10500;
+  p.year = 2020;
+  int const pulses[13] = {0, 15, 16, 23, 27, 29, 32, 47, 50, 52, 56, 63, 64};
+  for (int i = 0; i < 13; ++i) p.pulse[i] = pulses[i];
+  for (int i = 0; i < 17; ++i) {
+    p.lag[0][i] = 0;
+    p.lag[1][i] = i;
+  }
+  return p;
+}
+
+TEST(Fitacf25Record, Row13OfSeventeenLagsFollowsTheOption) {
+  record_params p = tauscan_like();
+  bad_samples b;
+  ASSERT_TRUE(find_bad_samples(p, b));
+  std::vector<std::int32_t> pwr0(75, 100);
+  // flag on: row 13 always bad; off: only before 1993.
+  EXPECT_TRUE(is_set(range_bad_lags(p, b, pwr0.data(), 40, true), 13));
+  EXPECT_FALSE(is_set(range_bad_lags(p, b, pwr0.data(), 40, false), 13));
+  p.mplgs = 18;
+  EXPECT_FALSE(is_set(range_bad_lags(p, b, pwr0.data(), 40, true), 13));
+}
+
+TEST(Fitacf25Record, StereoBadSamplesAreSortedAndUnique) {
+  record_params p = tauscan_like();
+  p.offset_us = 400;
+  for (int ch : {1, 2}) {
+    p.channel = ch;
+    bad_samples b;
+    ASSERT_TRUE(find_bad_samples(p, b));
+    ASSERT_GT(b.n, 0);
+    for (int i = 1; i < b.n; ++i) EXPECT_LT(b.smp[i - 1], b.smp[i]);
+  }
+}
+
+TEST(Fitacf25Record, MissingSmsepUsesTxplAndBothMissingIsAnError) {
+  record_params p = tauscan_like();
+  p.smsep_us = 0;
+  bad_samples b;
+  ASSERT_TRUE(find_bad_samples(p, b));
+  EXPECT_EQ(b.smsep_us, 300);
+  p.txpl_us = 0;
+  auto r = find_bad_samples(p, b);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::bad_value);
+}
+
+TEST(Fitacf25Record, OneAverageFitsNothing) {
+  record_params p = tauscan_like();
+  p.nave = 1;
+  std::vector<float> pwr0(75, 1000.0F);
+  record_samples s;
+  s.pwr0 = pwr0.data();
+  record_scratch scratch;
+  record_result res;
+  ASSERT_TRUE(fit_record(p, s, true, scratch, res));
+  EXPECT_EQ(res.noise_sky, 0.0);
+  for (double v : res.pwr0_db) EXPECT_EQ(v, 0.0);
+  for (auto const& a : res.acf) EXPECT_EQ(a.qflg, 0);
+}
+
+TEST(Fitacf25Record, TooManyLagsIsUnsupported) {
+  record_params p = tauscan_like();
+  p.mplgs = max_lags + 1;
+  std::vector<float> pwr0(75, 1000.0F);
+  record_samples s;
+  s.pwr0 = pwr0.data();
+  record_scratch scratch;
+  record_result res;
+  auto r = fit_record(p, s, true, scratch, res);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::unsupported);
+}
+
+}  // namespace
+}  // namespace rstx::fit::detail::fit25
