@@ -51,6 +51,7 @@ struct reader::impl {
 
   std::int64_t index = 0;
   std::int64_t last_offset = -1;
+  bool source_failed = false;  // I/O or decompression error: there is nothing to resynchronise on
   std::vector<skipped_region> skipped;
   std::optional<error> sticky;
 
@@ -60,7 +61,7 @@ struct reader::impl {
   result<void> fill(std::size_t n) {
     if (avail() >= n || eof) return {};
     if (win.size() - beg < n) {
-      std::memmove(win.data(), win.data() + beg, avail());
+      if (avail() > 0) std::memmove(win.data(), win.data() + beg, avail());
       end -= beg;
       beg = 0;
       if (win.size() < n) win.resize(std::max(n, read_chunk));
@@ -70,7 +71,10 @@ struct reader::impl {
         win.resize(win.size() * 2);
       }
       auto got = src->read(win.data() + end, win.size() - end);
-      if (!got) return unexpected(std::move(got.error()));
+      if (!got) {
+        source_failed = true;
+        return unexpected(std::move(got.error()));
+      }
       if (*got == 0) eof = true;
       end += *got;
     }
@@ -117,7 +121,7 @@ struct reader::impl {
     region.reason = std::move(reason).at(name, index);
     if (avail() > 0) advance(1);
     for (;;) {
-      if (auto f = fill(4); !f) return unexpected(std::move(f.error()));
+      if (auto f = fill(4); !f) return fail_sticky(std::move(f.error()));
       if (avail() < 4) {
         advance(avail());
         region.length = pos - region.offset;
@@ -134,7 +138,7 @@ struct reader::impl {
           advance(avail());
           continue;
         }
-        if (auto f = fill(avail() + 1); !f) return unexpected(std::move(f.error()));
+        if (auto f = fill(avail() + 1); !f) return fail_sticky(std::move(f.error()));
         continue;
       }
       advance(static_cast<std::size_t>(hit - first));
@@ -146,8 +150,7 @@ struct reader::impl {
         skipped.push_back(std::move(region));
         return true;
       }
-      if (!got && (got.error().code == errc::io || got.error().code == errc::decompress))
-        return unexpected(std::move(got.error()));
+      if (!got && source_failed) return fail_sticky(std::move(got.error()));
       advance(1);
     }
   }
@@ -160,20 +163,19 @@ struct reader::impl {
         return fail_sticky(error(errc::truncated, "the input is empty (no records)", 0));
       return *got;
     }
-    auto const code = got.error().code;
-    if (comp != compression::none && code != errc::io && code != errc::decompress) {
+    if (source_failed) return fail_sticky(std::move(got.error()));
+    if (comp != compression::none) {
       // Decompressors emit a block before checking its checksum, so a damaged block first shows up
       // as nonsense records. Read one block further: a checksum failure there is the real cause.
       constexpr std::size_t max_block = std::size_t{1} << 20;  // bzip2 blocks are at most 900 kB
-      if (auto f = fill(avail() + max_block); !f && f.error().code == errc::decompress)
-        return fail_sticky(error(errc::decompress, f.error().what, pos));
+      if (auto f = fill(avail() + max_block); !f) return fail_sticky(error(f.error().code, f.error().what, pos));
     }
-    if (!opt.recover || code == errc::io || code == errc::decompress) return fail_sticky(std::move(got.error()));
+    if (!opt.recover) return fail_sticky(std::move(got.error()));
     return resync(out, std::move(got.error()));
   }
 
   result<bool> fail_sticky(error e) {
-    e = std::move(e).at(name, index);
+    e = std::move(e).at(name, index).at_offset(pos);
     sticky = e;
     return unexpected(std::move(e));
   }

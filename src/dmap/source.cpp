@@ -96,7 +96,7 @@ class compressed_input {
   /** Peeks up to `want` bytes (may be fewer at the end of input). */
   result<std::span<std::byte const>> peek(std::size_t want) {
     if (avail_ < want && !eof_) {
-      std::memmove(buf_.data(), buf_.data() + next_, avail_);
+      if (avail_ > 0) std::memmove(buf_.data(), buf_.data() + next_, avail_);
       next_ = 0;
       while (avail_ < want && !eof_) {
         auto got = src_->read(buf_.data() + avail_, buf_.size() - avail_);

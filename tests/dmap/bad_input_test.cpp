@@ -85,6 +85,13 @@ void expect_error(outcome const& o, errc code, std::int64_t record, std::int64_t
   EXPECT_NE(o.err->message().find("mem.rawacf"), std::string::npos);
 }
 
+TEST(BadInput, EmptyInputInRecoverModeEndsCleanly) {  // found by fuzzing: memmove on an empty window
+  auto o = read_memory({}, {.recover = true});
+  EXPECT_FALSE(o.err);
+  EXPECT_TRUE(o.records.empty());
+  EXPECT_TRUE(o.skipped.empty());
+}
+
 TEST(BadInput, EmptyInputIsAnErrorWhenAsked) {
   auto o = read_memory({}, {.reject_empty = true});
   expect_error(o, errc::truncated, 0, 0, 0);
@@ -321,6 +328,17 @@ TEST(BadInput, SingleByteCorruptionsOfARawacfHeaderNeverCrash) {
     }
   }
   EXPECT_GT(errors, 100);  // most header corruptions are detectable
+}
+
+TEST(BadInput, CompressedStreamCutShortInRecoverModeKeepsItsLocation) {  // found by fuzzing
+  auto const bz = test::read_bytes(test::shared_path("data/real/test.rawacf.bz2"));
+  bytes b(bz.begin(), bz.begin() + 40000);
+  auto o = read_memory(b, {.recover = true});
+  ASSERT_TRUE(o.err);
+  EXPECT_EQ(o.err->code, errc::truncated);
+  EXPECT_EQ(o.err->source, "mem.rawacf");
+  EXPECT_GE(o.err->record, 0);
+  EXPECT_GE(o.err->offset, 0);
 }
 
 TEST(BadInput, CorruptCompressedStreams) {
