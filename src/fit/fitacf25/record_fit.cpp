@@ -167,8 +167,8 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
     return fail(errc::unsupported, "mppul = " + std::to_string(p.mppul) + " outside [0, " +
                                        std::to_string(max_pulses) + "]");
   }
-  bool const has_acf = in.acf_re != nullptr && in.acf_im != nullptr;
-  bool const has_xcf = in.xcf_re != nullptr && in.xcf_im != nullptr;
+  bool const has_acf = in.acf != nullptr;
+  bool const has_xcf = in.xcf != nullptr;
   RSTX_ASSERT(in.pwr0 != nullptr || nrang == 0);
   RSTX_ASSERT((!has_acf && !has_xcf) || in.lag_stride >= p.mplgs);
   int const mplgs = p.mplgs;
@@ -209,12 +209,10 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
   }
 
   // Missing sample arrays read as zeros.
-  std::size_t const stride = (has_acf || has_xcf) ? static_cast<std::size_t>(in.lag_stride) : 0;
-  if (!has_acf || !has_xcf) scratch.zeros.assign(static_cast<std::size_t>(mplgs), 0.0F);
-  auto acf_re = [&](std::size_t r) { return has_acf ? in.acf_re + r * stride : scratch.zeros.data(); };
-  auto acf_im = [&](std::size_t r) { return has_acf ? in.acf_im + r * stride : scratch.zeros.data(); };
-  auto xcf_re = [&](std::size_t r) { return has_xcf ? in.xcf_re + r * stride : scratch.zeros.data(); };
-  auto xcf_im = [&](std::size_t r) { return has_xcf ? in.xcf_im + r * stride : scratch.zeros.data(); };
+  std::size_t const stride = (has_acf || has_xcf) ? 2 * static_cast<std::size_t>(in.lag_stride) : 0;
+  if (!has_acf || !has_xcf) scratch.zeros.assign(2 * static_cast<std::size_t>(mplgs), 0.0F);
+  auto acf = [&](std::size_t r) { return has_acf ? in.acf + r * stride : scratch.zeros.data(); };
+  auto xcf = [&](std::size_t r) { return has_xcf ? in.xcf + r * stride : scratch.zeros.data(); };
 
   // noise_stat: fluctuation level of the ACFs of weak ranges (0 < Re R(0) <= 1.6 skynoise): the
   // mean |R(k)| over lags within [R0 - 2f, R0 + f], f = R0/sqrt(nave), or its spread if larger.
@@ -225,9 +223,8 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
     double sum_p2 = 0.0;
     int npt = 0;
     for (std::size_t i = 0; i < nrang; ++i) {
-      float const* re = acf_re(i);
-      float const* im = acf_im(i);
-      double const re0 = re[0];
+      float const* z = acf(i);
+      double const re0 = z[0];
       if ((re0 > plim) || (re0 <= 0.0)) continue;
       std::uint64_t const bdlag = scratch.bad_mask[i];
       double const fluct = re0 / std::sqrt(static_cast<double>(p.nave));
@@ -236,8 +233,8 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
       double const high_lim = re0 + fluct;
       for (int j = 1; j < mplgs; ++j) {
         if (is_set(bdlag, j)) continue;
-        double const re_j = re[j];
-        double const im_j = im[j];
+        double const re_j = z[2 * j];
+        double const im_j = z[2 * j + 1];
         double const temp = std::sqrt(re_j * re_j + im_j * im_j);
         if (temp < low_lim || temp > high_lim) continue;
         ++npt;
@@ -278,7 +275,7 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
 
   for (std::size_t k = 0; k < nrang; ++k) {
     range_fit& a = out.acf[k];
-    a.qflg = fit_acf(acf_re(k), acf_im(k), scratch.bad_mask[k], fp, noise_pwr, false, 0.0, a);
+    a.qflg = fit_acf(acf(k), scratch.bad_mask[k], fp, noise_pwr, false, 0.0, a);
     double const xomega = a.v;  // the XCF fit starts from the unconverted ACF slope
     if (a.qflg == qflg_ok) {
       if (!convert_units(a, freq_to_vel, skylog, p.vdir, p.mpinc_us, true)) a.qflg = qflg_velocity;
@@ -287,7 +284,7 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
     if ((p.xcf == 0) || (a.qflg != qflg_ok)) continue;
 
     range_fit& x = out.xcf[k];
-    x.qflg = fit_acf(xcf_re(k), xcf_im(k), scratch.bad_mask[k], fp, noise_pwr, true, xomega, x);
+    x.qflg = fit_acf(xcf(k), scratch.bad_mask[k], fp, noise_pwr, true, xomega, x);
     if (x.qflg == qflg_ok) {
       convert_units(x, freq_to_vel, skylog, p.vdir, p.mpinc_us, false);
       if (x.phi0 > pi) x.phi0 = x.phi0 - 2 * pi;

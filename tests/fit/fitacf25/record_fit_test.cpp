@@ -9,7 +9,9 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -62,33 +64,29 @@ double elevation_v2_spec(site_geometry const& g, int bmnum, int tfreq, double td
 // ---- the FitBlock of one rawacf record ----
 struct fit_input {
   record_params prm;
-  std::vector<float> pwr0, acf_re, acf_im, xcf_re, xcf_im;
+  std::vector<float> pwr0, acf, xcf;
   bool has_acf = false, has_xcf = false;
   int bmnum = 0;
   double tdiff_us = 0;
   record_samples samples() const {
     record_samples s;
     s.pwr0 = pwr0.data();
-    if (has_acf) s.acf_re = acf_re.data(), s.acf_im = acf_im.data();
-    if (has_xcf) s.xcf_re = xcf_re.data(), s.xcf_im = xcf_im.data();
+    if (has_acf) s.acf = acf.data();
+    if (has_xcf) s.xcf = xcf.data();
     s.lag_stride = prm.mplgs;
     return s;
   }
 };
 
-void expand(dmap::array_ref const& a, dmap::array_ref const& slist, int nrang, int mplgs, std::vector<float>& re,
-            std::vector<float>& im) {
-  re.assign(static_cast<std::size_t>(nrang * mplgs), 0.0F);
-  im.assign(re.size(), 0.0F);
+// RawSetACF + fill_fit_block: ranges in slist get their samples, the others zeros.
+void expand(dmap::array_ref const& a, dmap::array_ref const& slist, int nrang, int mplgs, std::vector<float>& z) {
+  z.assign(static_cast<std::size_t>(2 * nrang * mplgs), 0.0F);
   auto const lags = static_cast<std::size_t>(a.dim(1));
   ASSERT_EQ(lags, static_cast<std::size_t>(mplgs));
   for (std::size_t s = 0; s < slist.count(); ++s) {
     auto const r = static_cast<std::size_t>(slist.to_int64(s));
     ASSERT_LT(r, static_cast<std::size_t>(nrang));
-    for (std::size_t l = 0; l < lags; ++l) {
-      re[r * lags + l] = a.at<float>(2 * (l + lags * s));
-      im[r * lags + l] = a.at<float>(2 * (l + lags * s) + 1);
-    }
+    for (std::size_t i = 0; i < 2 * lags; ++i) z[2 * r * lags + i] = a.at<float>(2 * lags * s + i);
   }
 }
 
@@ -126,11 +124,11 @@ fit_input make_input(dmap::rawacf_view const& v, radar::site const& site) {
   in.pwr0.resize(static_cast<std::size_t>(m.nrang), 0.0F);
   if (v.slist && v.acfd) {
     in.has_acf = true;
-    expand(*v.acfd, *v.slist, m.nrang, m.mplgs, in.acf_re, in.acf_im);
+    expand(*v.acfd, *v.slist, m.nrang, m.mplgs, in.acf);
   }
   if (v.slist && v.xcfd) {
     in.has_xcf = true;
-    expand(*v.xcfd, *v.slist, m.nrang, m.mplgs, in.xcf_re, in.xcf_im);
+    expand(*v.xcfd, *v.slist, m.nrang, m.mplgs, in.xcf);
   }
   return in;
 }
@@ -183,7 +181,14 @@ struct report {
   }
 };
 
-void compare_file(std::string const& rawacf, std::string const& reference, report& rep) {
+// make_fit options of a reference case that matter here: -tdiff overrides the hardware tdiff.
+struct case_options {
+  bool has_tdiff = false;
+  double tdiff_us = 0.0;
+};
+
+void compare_file(std::string const& rawacf, std::string const& reference, report& rep,
+                  case_options const& opt = {}) {
   auto raws = dmap::read_file(rawacf);
   ASSERT_TRUE(raws) << raws.error().message();
   auto refs = dmap::read_file(reference);
@@ -212,6 +217,7 @@ void compare_file(std::string const& rawacf, std::string const& reference, repor
     auto ref = dmap::decode_fitacf((*refs)[i], dmap::strictness::lenient);
     ASSERT_TRUE(ref) << ref.error().message();
     fit_input in = make_input(*raw, *site);
+    if (opt.has_tdiff) in.tdiff_us = opt.tdiff_us;
     auto ok = fit_record(in.prm, in.samples(), true, scratch, res);
     ASSERT_TRUE(ok) << ok.error().message();
     ++rep.records;
@@ -288,9 +294,9 @@ void compare_file(std::string const& rawacf, std::string const& reference, repor
   }
 }
 
-void check_file(std::string const& rawacf, std::string const& reference) {
+void check_file(std::string const& rawacf, std::string const& reference, case_options const& opt = {}) {
   report rep;
-  compare_file(rawacf, reference, rep);
+  compare_file(rawacf, reference, rep, opt);
   rep.print(fs::path(reference).filename().string());
   EXPECT_EQ(rep.total_bad(), 0U) << reference;
 }
@@ -308,6 +314,51 @@ TEST(Fitacf25Record, SyntheticFloatBitIdentical) {
 TEST(Fitacf25Record, SyntheticIntegerBitIdentical) {
   check_file(test::shared_path("data/synth/cly_30min_int.rawacf.bz2").string(),
              test::shared_path("data/synth/cly_30min_int.rst-fitacf25.fitacf").string());
+}
+
+// Extra references made with RST 5.0 (tests/data/fit/fitacf25/cases.txt, one case a line:
+// `rawacf reference [make_fit options]`, paths relative to that folder), plus any listed in the
+// file named by $RSTX_FIT25_CASES (absolute paths) for ad-hoc checks.
+std::vector<std::vector<std::string>> read_cases(fs::path const& list, fs::path const& base) {
+  std::vector<std::vector<std::string>> out;
+  std::ifstream in(list);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    std::vector<std::string> words;
+    for (std::string w; ls >> w;) words.push_back(w);
+    if (words.size() < 2) continue;
+    for (int i = 0; i < 2; ++i) words[static_cast<std::size_t>(i)] = (base / words[static_cast<std::size_t>(i)]).string();
+    out.push_back(words);
+  }
+  return out;
+}
+
+TEST(Fitacf25Record, ExtraReferencesBitIdentical) {
+  fs::path const dir = fs::path(RSTX_SOURCE_DIR) / "tests/data/fit/fitacf25";
+  auto cases = read_cases(dir / "cases.txt", dir);
+  if (char const* extra = std::getenv("RSTX_FIT25_CASES"); extra != nullptr && *extra != '\0') {
+    auto more = read_cases(extra, "/");
+    cases.insert(cases.end(), more.begin(), more.end());
+  }
+  if (cases.empty()) GTEST_SKIP() << "no extra references";
+  for (auto const& c : cases) {
+    SCOPED_TRACE(c[1]);
+    case_options opt;
+    bool skip = false;
+    for (std::size_t i = 2; i < c.size(); ++i) {
+      if (c[i] == "-tdiff" && i + 1 < c.size()) {
+        opt.has_tdiff = true;
+        opt.tdiff_us = std::stod(c[++i]);
+      } else if (c[i] == "-fitacf2") {
+      } else {
+        skip = true;  // e.g. -old_elev: covered by the make_fit acceptance test
+      }
+    }
+    if (skip) continue;
+    check_file(c[0], c[1], opt);
+  }
 }
 
 // ---- unit checks of the traps ----

@@ -425,18 +425,18 @@ RSTX_HOST_DEVICE inline void sigma_fit(range_fit& ptr, int mplgs, std::uint64_t 
 
 /**
  * fit_acf.c: fits one ACF (xflag false) or XCF (xflag true) of one range and returns its qflg
- * (1 fitted, 2 or 4 rejected). `re`/`im` are the mplgs samples of the range in lag-table order;
+ * (1 fitted, 2 or 4 rejected). `samples` are the range's mplgs complex samples (re, im
+ * interleaved) in lag-table order;
  * `bad` the rows already flagged by transmitter overlap, cross-range interference and the
  * 17-lag rule (record_fit.hpp). `xomega` is the ACF's fitted slope (rad/s), used as the XCF
  * fit's start. Fields of `ptr` are written exactly where RST writes them, so a rejected XCF
  * leaves the partial values that RST writes to the file.
  */
-RSTX_HOST_DEVICE inline int fit_acf(float const* re_in, float const* im_in, std::uint64_t bad,
-                                    fit_params const& prm, double noise_lev_in, bool xflag, double xomega,
-                                    range_fit& ptr) noexcept {
+RSTX_HOST_DEVICE inline int fit_acf(float const* samples, std::uint64_t bad, fit_params const& prm,
+                                    double noise_lev_in, bool xflag, double xomega, range_fit& ptr) noexcept {
   int const mplgs = prm.mplgs;
-  double const re0 = re_in[0];
-  double const im0 = im_in[0];
+  double const re0 = samples[0];
+  double const im0 = samples[1];
   if (std::hypot(re0, im0) < noise_lev_in) {
     zero_fitrange(ptr);
     return qflg_low_power;
@@ -444,8 +444,8 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* re_in, float const* im_in, std:
 
   double re[max_lags], im[max_lags], mag[max_lags], w[max_lags];
   for (int k = 0; k < mplgs; ++k) {
-    re[k] = re_in[k];
-    im[k] = im_in[k];
+    re[k] = samples[2 * k];
+    im[k] = samples[2 * k + 1];
   }
 
   double noise_lev = noise_lev_in;

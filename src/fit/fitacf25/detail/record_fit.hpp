@@ -47,12 +47,10 @@ struct record_params {
 
 /** The record's samples. Missing ACF or XCF arrays read as zeros (RST fill_fit_block). */
 struct record_samples {
-  float const* pwr0 = nullptr;    ///< [nrang] lag-0 power, linear
-  float const* acf_re = nullptr;  ///< [nrang][lag_stride]: sample (r, k) at r*lag_stride + k; or null
-  float const* acf_im = nullptr;
-  float const* xcf_re = nullptr;
-  float const* xcf_im = nullptr;
-  std::int32_t lag_stride = 0;    ///< >= mplgs
+  float const* pwr0 = nullptr;  ///< [nrang] lag-0 power, linear
+  float const* acf = nullptr;   ///< [nrang][lag_stride][2]: re, im of (range r, row k); or null
+  float const* xcf = nullptr;   ///< same for the XCFs; or null
+  std::int32_t lag_stride = 0;  ///< >= mplgs
 };
 
 /** Per-range results of one record; the vectors hold nrang entries. */
