@@ -25,10 +25,10 @@ endif
 all: build
 
 deps:
-	@scripts/install-deps.sh
+	@bash scripts/install-deps.sh
 
 deps-python: deps
-	@scripts/install-deps.sh --python
+	@bash scripts/install-deps.sh --python
 
 build/build.ninja: | deps
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $(CUDA_FLAGS) $(CMAKE_FLAGS)
@@ -37,7 +37,7 @@ build: deps build/build.ninja
 	cmake --build build -j $(JOBS)
 
 run: build
-	@scripts/quickstart.sh
+	@bash scripts/quickstart.sh
 
 test: deps-python build
 	ctest --test-dir build --output-on-failure -j $(JOBS)
@@ -54,10 +54,10 @@ build-fuzz/build.ninja: | deps
 
 fuzz: build-fuzz/build.ninja
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
-	@scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+	@bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build
-	@scripts/bench.sh
+	@bash scripts/bench.sh
 
 ci: test test-sanitize fuzz
 
