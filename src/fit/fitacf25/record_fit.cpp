@@ -108,42 +108,76 @@ result<void> find_bad_samples(record_params const& p, bad_samples& out) {
       if (p.lag[0][l] == p.pulse[q] || p.lag[1][l] == p.pulse[q]) rows |= bit(l);
     }
     out.pulse_rows[q] = rows;
+    out.pulse_smp[q] = std::int64_t{p.pulse[q]} * out.tau_smp;
   }
   return {};
 }
 
-std::uint64_t range_bad_lags(record_params const& p, bad_samples const& b, std::int32_t const* pwr0_int, int r,
-                             bool flag_row13) noexcept {
+std::uint64_t tx_bad_rows_exact(record_params const& p, bad_samples const& b, int r, std::uint64_t rows) noexcept {
   std::uint64_t mask = 0;
-  // Rows with a sample overlapped by the transmitter. The list is ascending and RST stops at the
-  // first entry beyond sam2 (after testing it), which is kept exactly.
+  // The list is ascending and RST stops at the first entry beyond sam2 (after testing it).
   for (int i = 0; i < p.mplgs; ++i) {
-    int const sam1 = p.lag[0][i] * b.tau_smp + r;
-    int const sam2 = p.lag[1][i] * b.tau_smp + r;
+    if (!is_set(rows, i)) continue;
+    std::int64_t const sam1 = std::int64_t{p.lag[0][i]} * b.tau_smp + r;
+    std::int64_t const sam2 = std::int64_t{p.lag[1][i]} * b.tau_smp + r;
     for (int j = 0; j < b.n; ++j) {
       if ((sam1 == b.smp[j]) || (sam2 == b.smp[j])) mask |= bit(i);
       if (sam2 < b.smp[j]) break;
     }
   }
-  // Only for the old 7-pulse 16-lag sequence in RST's intent; see fitacf25_options.
-  if ((p.mplgs == 17) && flag_row13) mask |= bit(13);
+  return mask;
+}
 
-  // Cross-range interference (lag_overlap): a pulse is bad when the lag-0 powers of the ranges
-  // it brings in through the other pulses add up to more than this range's own lag-0 power.
+void tx_bad_rows(record_params const& p, bad_samples const& b, std::uint64_t* out) noexcept {
+  std::fill(out, out + p.nrang, std::uint64_t{0});
+  // With the list ascending, row i of range r is bad exactly when sam2 = lag[1][i]*tau + r or
+  // sam1 = lag[0][i]*tau + r is in the list, provided sam1 <= sam2; so each bad sample s marks
+  // ranges s - lag[1][i]*tau and s - lag[0][i]*tau.
+  std::uint64_t exact_rows = 0;
+  for (int i = 0; i < p.mplgs; ++i) {
+    if (std::int64_t{p.lag[0][i]} * b.tau_smp > std::int64_t{p.lag[1][i]} * b.tau_smp) exact_rows |= bit(i);
+  }
+  for (int j = 0; j < b.n; ++j) {
+    std::int64_t const smp = b.smp[j];
+    for (int i = 0; i < p.mplgs; ++i) {
+      if (is_set(exact_rows, i)) continue;
+      std::int64_t const r2 = smp - std::int64_t{p.lag[1][i]} * b.tau_smp;
+      if (r2 >= 0 && r2 < p.nrang) out[r2] |= bit(i);
+      std::int64_t const r1 = smp - std::int64_t{p.lag[0][i]} * b.tau_smp;
+      if (r1 >= 0 && r1 < p.nrang) out[r1] |= bit(i);
+    }
+  }
+  if (exact_rows != 0) {
+    for (int r = 0; r < p.nrang; ++r) out[r] |= tx_bad_rows_exact(p, b, r, exact_rows);
+  }
+}
+
+std::uint64_t cri_bad_rows(record_params const& p, bad_samples const& b, std::int32_t const* pwr0_int,
+                           int r) noexcept {
   std::uint64_t bad_pulses = 0;
   for (int ck = 0; ck < p.mppul; ++ck) {
     double tot_cri = 0;
     for (int q = 0; q < p.mppul; ++q) {
-      int const ck_range = (p.pulse[ck] - p.pulse[q]) * b.tau_smp + r;
+      // (pulse[ck] - pulse[q]) * tau + r, as RST's range_overlap table holds it
+      std::int64_t const ck_range = b.pulse_smp[ck] - b.pulse_smp[q] + r;
       if ((q != ck) && (0 <= ck_range) && (ck_range < p.nrang)) tot_cri = tot_cri + pwr0_int[ck_range];
     }
     auto const min_pwr = static_cast<std::int64_t>(pwr0_int[r]);
     if (static_cast<double>(min_pwr) < tot_cri) bad_pulses |= bit(ck);
   }
+  std::uint64_t mask = 0;
   for (int q = 0; q < p.mppul; ++q) {
     if (is_set(bad_pulses, q)) mask |= b.pulse_rows[q];
   }
   return mask;
+}
+
+std::uint64_t range_bad_lags(record_params const& p, bad_samples const& b, std::int32_t const* pwr0_int, int r,
+                             bool flag_row13) noexcept {
+  std::uint64_t mask = tx_bad_rows_exact(p, b, r);
+  // Only for the old 7-pulse 16-lag sequence in RST's intent; see fitacf25_options.
+  if ((p.mplgs == 17) && flag_row13) mask |= bit(13);
+  return mask | cri_bad_rows(p, b, pwr0_int, r);
 }
 
 result<void> fit_record(record_params const& p, record_samples const& in, bool flag_row13_for_17_lags,
@@ -202,11 +236,20 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
   double const skynoise = mnpwr;
   out.noise_sky = skynoise;
 
-  bool const flag_row13 = flag_row13_for_17_lags || p.year < 1993;
+  // FitACFCkRng, evaluated once per range and only for the ranges that need it.
+  std::uint64_t const row13 = (p.mplgs == 17 && (flag_row13_for_17_lags || p.year < 1993)) ? bit(13) : 0;
+  scratch.tx_mask.resize(nrang);
+  tx_bad_rows(p, bad, scratch.tx_mask.data());
   scratch.bad_mask.resize(nrang);
-  for (std::size_t r = 0; r < nrang; ++r) {
-    scratch.bad_mask[r] = range_bad_lags(p, bad, scratch.pwr0_int.data(), static_cast<int>(r), flag_row13);
-  }
+  scratch.mask_done.assign(nrang, 0);
+  auto range_mask = [&](std::size_t r) -> std::uint64_t {
+    if (scratch.mask_done[r] == 0) {
+      scratch.bad_mask[r] =
+          scratch.tx_mask[r] | row13 | cri_bad_rows(p, bad, scratch.pwr0_int.data(), static_cast<int>(r));
+      scratch.mask_done[r] = 1;
+    }
+    return scratch.bad_mask[r];
+  };
 
   // Missing sample arrays read as zeros.
   std::size_t const stride = (has_acf || has_xcf) ? 2 * static_cast<std::size_t>(in.lag_stride) : 0;
@@ -226,7 +269,7 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
       float const* z = acf(i);
       double const re0 = z[0];
       if ((re0 > plim) || (re0 <= 0.0)) continue;
-      std::uint64_t const bdlag = scratch.bad_mask[i];
+      std::uint64_t const bdlag = range_mask(i);
       double const fluct = re0 / std::sqrt(static_cast<double>(p.nave));
       double low_lim = re0 - 2.0 * fluct;
       if (low_lim < 0) low_lim = low_lim + fluct;
@@ -275,7 +318,7 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
 
   for (std::size_t k = 0; k < nrang; ++k) {
     range_fit& a = out.acf[k];
-    a.qflg = fit_acf(acf(k), scratch.bad_mask[k], fp, noise_pwr, false, 0.0, a);
+    a.qflg = fit_acf(acf(k), [&] { return range_mask(k); }, fp, noise_pwr, false, 0.0, a);
     double const xomega = a.v;  // the XCF fit starts from the unconverted ACF slope
     if (a.qflg == qflg_ok) {
       if (!convert_units(a, freq_to_vel, skylog, p.vdir, p.mpinc_us, true)) a.qflg = qflg_velocity;
@@ -284,7 +327,7 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
     if ((p.xcf == 0) || (a.qflg != qflg_ok)) continue;
 
     range_fit& x = out.xcf[k];
-    x.qflg = fit_acf(xcf(k), scratch.bad_mask[k], fp, noise_pwr, true, xomega, x);
+    x.qflg = fit_acf(xcf(k), [&] { return range_mask(k); }, fp, noise_pwr, true, xomega, x);
     if (x.qflg == qflg_ok) {
       convert_units(x, freq_to_vel, skylog, p.vdir, p.mpinc_us, false);
       if (x.phi0 > pi) x.phi0 = x.phi0 - 2 * pi;

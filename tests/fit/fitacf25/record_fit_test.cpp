@@ -410,6 +410,24 @@ TEST(Fitacf25Record, Row13OfSeventeenLagsFollowsTheOption) {
   EXPECT_FALSE(is_set(range_bad_lags(p, b, pwr0.data(), 40, true), 13));
 }
 
+TEST(Fitacf25Record, TransmitterSweepEqualsRstsPerRangeScan) {
+  record_params p = tauscan_like();
+  for (int variant = 0; variant < 4; ++variant) {
+    SCOPED_TRACE(variant);
+    if (variant == 1) p.offset_us = 400, p.channel = 1;   // stereo A
+    if (variant == 2) p.offset_us = 400, p.channel = 2;   // stereo B
+    if (variant == 3) {                                   // rows whose second pulse comes first
+      p.lag[0][3] = 16, p.lag[1][3] = 0;
+      p.lag[0][9] = 52, p.lag[1][9] = 47;
+    }
+    bad_samples b;
+    ASSERT_TRUE(find_bad_samples(p, b));
+    std::vector<std::uint64_t> sweep(static_cast<std::size_t>(p.nrang));
+    tx_bad_rows(p, b, sweep.data());
+    for (int r = 0; r < p.nrang; ++r) EXPECT_EQ(sweep[static_cast<std::size_t>(r)], tx_bad_rows_exact(p, b, r)) << r;
+  }
+}
+
 TEST(Fitacf25Record, StereoBadSamplesAreSortedAndUnique) {
   record_params p = tauscan_like();
   p.offset_us = 400;

@@ -125,14 +125,17 @@ struct fit_params {
  * more_badlags.c: flags rows whose power is at the fluctuation level (3), every row after two
  * consecutive such rows (7), and rows with a jump in power (5, with the one-row glitch rule that
  * moves the flag to the previous good row: 9). Returns the number of good rows.
- * `w` are the lag powers |R(k)| (0.1 where at or below the noise level).
+ * `w(k)` gives the lag power |R(k)| of row k (0.1 where at or below the noise level); it is only
+ * called for the rows RST's decisions depend on, so the caller can compute powers on demand.
  */
-RSTX_HOST_DEVICE inline int more_badlags(double const* w, std::uint64_t& bad, double noise_lev, int mplgs,
+template <class LagPower>
+RSTX_HOST_DEVICE inline int more_badlags(LagPower&& w, std::uint64_t& bad, double noise_lev, int mplgs,
                                          int nave) noexcept {
   bool low_1 = false;  // RST badflag_1: the previous row examined was low
   bool low_2 = false;  // RST badflag_2: two consecutive low rows seen -> all later rows bad
-  double const fluct0 = w[0] / std::sqrt(2.0 * static_cast<double>(nave));
-  double fluct = w[0] + 2.0 * noise_lev + fluct0;
+  double const w0 = w(0);
+  double const fluct0 = w0 / std::sqrt(2.0 * static_cast<double>(nave));
+  double fluct = w0 + 2.0 * noise_lev + fluct0;
   double fluct_old = fluct;
   int sum_np = 0;
   int k_old = 0;
@@ -140,16 +143,17 @@ RSTX_HOST_DEVICE inline int more_badlags(double const* w, std::uint64_t& bad, do
     if (is_set(bad, k)) continue;
     if (low_2) {
       bad |= bit(k);  // flag 7
-    } else if (w[k] <= w[0] / std::sqrt(static_cast<double>(nave))) {
+    } else if (w(k) <= w0 / std::sqrt(static_cast<double>(nave))) {
       bad |= bit(k);  // flag 3
       low_2 = low_1;
       low_1 = true;
     } else {
       low_1 = false;
-      if (w[k] > fluct) {
+      double const wk = w(k);
+      if (wk > fluct) {
         bad |= bit(k);  // flag 5
         if (k < mplgs - 1) {
-          if ((w[k] < fluct_old) && (w[k + 1] > fluct) && (w[k + 1] < w[k])) {
+          if ((wk < fluct_old) && (w(k + 1) > fluct) && (w(k + 1) < wk)) {
             bad |= bit(k_old);  // flag 9: the glitch was the previous good row
             --sum_np;
             bad &= ~bit(k);
@@ -157,7 +161,7 @@ RSTX_HOST_DEVICE inline int more_badlags(double const* w, std::uint64_t& bad, do
         }
       }
       fluct_old = fluct;
-      fluct = 2.0 * noise_lev + w[k] + fluct0;
+      fluct = 2.0 * noise_lev + wk + fluct0;
     }
     if (!is_set(bad, k)) {
       ++sum_np;
@@ -426,13 +430,18 @@ RSTX_HOST_DEVICE inline void sigma_fit(range_fit& ptr, int mplgs, std::uint64_t 
 /**
  * fit_acf.c: fits one ACF (xflag false) or XCF (xflag true) of one range and returns its qflg
  * (1 fitted, 2 or 4 rejected). `samples` are the range's mplgs complex samples (re, im
- * interleaved) in lag-table order;
- * `bad` the rows already flagged by transmitter overlap, cross-range interference and the
- * 17-lag rule (record_fit.hpp). `xomega` is the ACF's fitted slope (rad/s), used as the XCF
- * fit's start. Fields of `ptr` are written exactly where RST writes them, so a rejected XCF
+ * interleaved) in lag-table order. `initial_bad()` returns the rows already flagged by
+ * transmitter overlap, cross-range interference and the 17-lag rule (FitACFCkRng); it is called
+ * only when the range gets that far, as in RST. `xomega` is the ACF's fitted slope (rad/s), the
+ * XCF fit's start. Fields of `ptr` are written exactly where RST writes them, so a rejected XCF
  * leaves the partial values that RST writes to the file.
+ *
+ * Lag powers and logarithms are computed only for the rows whose values can reach the result
+ * (row 0 and the rows not flagged bad, plus the rows more_badlags looks at): RST computes them
+ * for every row, but never reads those of bad rows.
  */
-RSTX_HOST_DEVICE inline int fit_acf(float const* samples, std::uint64_t bad, fit_params const& prm,
+template <class InitialBad>
+RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_bad, fit_params const& prm,
                                     double noise_lev_in, bool xflag, double xomega, range_fit& ptr) noexcept {
   int const mplgs = prm.mplgs;
   double const re0 = samples[0];
@@ -442,33 +451,38 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, std::uint64_t bad, fit
     return qflg_low_power;
   }
 
-  double re[max_lags], im[max_lags], mag[max_lags], w[max_lags];
-  for (int k = 0; k < mplgs; ++k) {
-    re[k] = samples[2 * k];
-    im[k] = samples[2 * k + 1];
-  }
-
   double noise_lev = noise_lev_in;
-  for (int k = 0; k < mplgs; ++k) {
-    mag[k] = std::hypot(re[k], im[k]);
-    w[k] = mag[k];
-    if (w[k] <= noise_lev) w[k] = 0.1;
-  }
+  double mag[max_lags], w[max_lags];  // |R(k)|, and the fit weights derived from it
+  std::uint64_t have = 0;             // rows whose mag/w are computed
+  auto lag_power = [&](int k) -> double {
+    if (!is_set(have, k)) {
+      mag[k] = std::hypot(static_cast<double>(samples[2 * k]), static_cast<double>(samples[2 * k + 1]));
+      w[k] = (mag[k] <= noise_lev_in) ? 0.1 : mag[k];
+      have |= bit(k);
+    }
+    return w[k];
+  };
 
   // Lag-0 power minus its fluctuation level must stay above the noise.
-  double const p0n = w[0] / std::sqrt(static_cast<double>(prm.nave));
-  if ((w[0] - p0n) < noise_lev) return qflg_low_power;
+  double const w0 = lag_power(0);
+  double const p0n = w0 / std::sqrt(static_cast<double>(prm.nave));
+  if ((w0 - p0n) < noise_lev) return qflg_low_power;
 
-  int const good_lags = more_badlags(w, bad, noise_lev, mplgs, prm.nave);
+  std::uint64_t bad = initial_bad();
+  int const good_lags = more_badlags(lag_power, bad, noise_lev, mplgs, prm.nave);
   ptr.nump = static_cast<std::int8_t>(good_lags);
   if (good_lags < lag_lim) return qflg_few_lags;
 
   if (noise_lev <= 0.0) noise_lev = 0.1;  // keeps the logs finite
 
+  for (int k = 1; k < mplgs; ++k) {
+    if (!is_set(bad, k)) lag_power(k);
+  }
   w[0] = w[0] - prm.noise_int;  // remove the delta-correlated noise from lag 0
 
   double wt[max_lags], wt2[max_lags], pwr[max_lags], wp[max_lags];
   for (int k = 0; k < mplgs; ++k) {
+    if (k != 0 && is_set(bad, k)) continue;  // never read for bad rows
     if (w[k] <= p0n) w[k] = 0.1;
     wt[k] = w[k] * w[k] * prm.tau[k];
     wt2[k] = wt[k] * prm.tau[k];
@@ -480,7 +494,7 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, std::uint64_t bad, fit
   std::uint64_t bad_pwr = 0;
   int npp = 0;
   for (int k = 0; k < mplgs; ++k) {
-    if (w[k] < noise_lev + p0n && !is_set(bad, k)) bad_pwr |= bit(k);
+    if (!is_set(bad, k) && w[k] < noise_lev + p0n) bad_pwr |= bit(k);
     if (!(is_set(bad, k) || is_set(bad_pwr, k))) ++npp;
   }
 
@@ -507,7 +521,7 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, std::uint64_t bad, fit
     if (is_set(bad, i)) {
       phi_res[i] = 0.0;
     } else {
-      phi_res[i] = std::atan2(im[i], re[i]);
+      phi_res[i] = std::atan2(static_cast<double>(samples[2 * i + 1]), static_cast<double>(samples[2 * i]));
       ++n_good;
     }
   }

@@ -67,7 +67,9 @@ struct record_result {
 struct record_scratch {
   std::vector<std::int32_t> pwr0_int;
   std::vector<double> sorted;
-  std::vector<std::uint64_t> bad_mask;  ///< per range: rows flagged before the fit
+  std::vector<std::uint64_t> tx_mask;   ///< per range: rows overlapped by the transmitter
+  std::vector<std::uint64_t> bad_mask;  ///< per range: all rows flagged before the fit (when done)
+  std::vector<std::uint8_t> mask_done;  ///< per range: bad_mask computed
   std::vector<float> zeros;
 };
 
@@ -78,6 +80,7 @@ struct bad_samples {
   std::int32_t n = 0;
   std::int32_t smp[max_bad_samples] = {};  ///< ascending, no duplicates
   std::uint64_t pulse_rows[max_pulses] = {};  ///< rows that use pulse p (either end)
+  std::int64_t pulse_smp[max_pulses] = {};     ///< pulse p's position in samples, pulse[p] * tau_smp
 };
 
 /**
@@ -88,9 +91,27 @@ struct bad_samples {
 [[nodiscard]] result<void> find_bad_samples(record_params const& p, bad_samples& out);
 
 /**
+ * FitACFCkRng, transmitter part, for every range at once: bit k of out[r] is set when row k of
+ * range r (0-based) uses a sample in the bad list. Sweeps the list once per record instead of
+ * once per range; rows whose second pulse comes first (lag[0] > lag[1]) keep RST's per-range
+ * scan (tx_bad_rows_exact), whose early exit then decides. `out` has p.nrang entries.
+ */
+void tx_bad_rows(record_params const& p, bad_samples const& b, std::uint64_t* out) noexcept;
+
+/** FitACFCkRng's transmitter part for one range, exactly as RST scans the list (reference). */
+[[nodiscard]] std::uint64_t tx_bad_rows_exact(record_params const& p, bad_samples const& b, int r,
+                                              std::uint64_t rows = ~std::uint64_t{0}) noexcept;
+
+/**
+ * lag_overlap: rows using a pulse whose cross-range interference (the lag-0 powers of the ranges
+ * it brings in through the other pulses) exceeds the lag-0 power of range r.
+ */
+[[nodiscard]] std::uint64_t cri_bad_rows(record_params const& p, bad_samples const& b,
+                                         std::int32_t const* pwr0_int, int r) noexcept;
+
+/**
  * FitACFCkRng for range r (0-based): rows overlapped by the transmitter, row 13 of 17-lag data
- * when `flag_row13`, and rows using a pulse whose cross-range interference exceeds the range's
- * lag-0 power (lag_overlap).
+ * when `flag_row13`, and rows of pulses with cross-range interference.
  */
 [[nodiscard]] std::uint64_t range_bad_lags(record_params const& p, bad_samples const& b,
                                            std::int32_t const* pwr0_int, int r, bool flag_row13) noexcept;
