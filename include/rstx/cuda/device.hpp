@@ -31,4 +31,10 @@ struct device_info {
  */
 [[nodiscard]] result<std::vector<device_info>> devices();
 
+/**
+ * Runs a small kernel on `device` and checks its output: proof that the device can do work.
+ * Errors: errc::unsupported without CUDA; errc::cuda, or errc::cuda_fatal when the context is broken.
+ */
+[[nodiscard]] result<void> self_test(int device);
+
 }  // namespace rstx::cuda
