@@ -1,0 +1,101 @@
+// make_fit: rawacf -> fitacf with FITACF 3.0 (or 2.5), compatible with RST's command line.
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "report.hpp"
+#include "rstx/cuda/device.hpp"
+#include "rstx/dmap/reader.hpp"
+#include "rstx/dmap/writer.hpp"
+#include "rstx/fit/exec.hpp"
+#include "rstx/fit/fit.hpp"
+#include "rstx/fit/stream.hpp"
+#include "rstx/fit/to_dmap.hpp"
+#include "rstx/radar/hardware.hpp"
+#include "rstx/core/version.hpp"
+
+namespace {
+
+constexpr char const* program = "make_fit";
+
+int usage_error(std::string const& what) {
+  fmt::print(stderr, "{}: {}\n", program, what);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace rstx;
+  auto parsed = make_fit::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) return usage_error(parsed.error().what);
+  auto const& cli = *parsed;
+  if (cli.help) {
+    fmt::print("{}", make_fit::help_text());
+    return 0;
+  }
+  if (cli.version) {
+    fmt::print("make_fit (rstx {}), compatible with RST 5.0 make_fit\n", rstx::version_string);
+    return 0;
+  }
+  if (cli.algorithms.empty()) return usage_error("Please specify a fitting algorithm (-fitacf3 or -fitacf2)");
+  for (auto a : cli.algorithms)
+    if (a != cli.algorithms.front()) return usage_error("Please specify only one fitting algorithm");
+  auto const algorithm = cli.algorithms.front();
+  if (!fit::algorithm_available(algorithm))
+    return usage_error("FITACF 2.5 (-fitacf2) is not available in this rstx build yet; use -fitacf3");
+  if (cli.backend == make_fit::backend_choice::cuda)
+    return usage_error(cuda::compiled_with_cuda()
+                           ? "--backend cuda: the CUDA fitting backend is not implemented yet; use --backend cpu"
+                           : "--backend cuda: this rstx build has no CUDA support; use --backend cpu");
+
+  // Tables, found the way RST finds them. SD_TDIFFPATH is required even when unused, as in RST.
+  auto radar_dat = radar::require_env("SD_RADAR", "path of radar.dat");
+  if (!radar_dat) return cli::report(program, radar_dat.error());
+  for (auto [name, what] : {std::pair{"SD_HDWPATH", "directory of the hdw.dat.* hardware files"},
+                            std::pair{"SD_TDIFFPATH", "directory of the tdiff.dat.* calibration files"}}) {
+    if (auto env = radar::require_env(name, what); !env) return cli::report(program, env.error());
+  }
+  auto radars = radar::radar_table::load(*radar_dat);
+  if (!radars) return cli::report(program, radars.error());
+
+  dmap::reader_options ropt;
+  ropt.recover = true;  // a damaged record is reported and skipped; the reader finds the next one
+  auto in = cli.input.empty() || cli.input == "-" ? dmap::reader::from_fd(STDIN_FILENO, "<stdin>", ropt)
+                                                  : dmap::reader::open(cli.input, ropt);
+  if (!in) return cli::report(program, in.error());
+  auto out = cli.output.empty()
+                 ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
+                 : dmap::writer::create(cli.output, {dmap::compression_for_path(cli.output), 9});
+  if (!out) return cli::report(program, out.error());
+
+  fit::stream_options sopt;
+  sopt.run.algorithm = algorithm;
+  sopt.run.old_elevation = cli.old_elevation;
+  sopt.run.tdiff_us = cli.tdiff_us;
+  sopt.run.tdiff_method = cli.tdiff_method;
+  sopt.strict = cli.strict;
+  sopt.command = fit::origin_command(std::span<char const* const>(argv, static_cast<std::size_t>(argc)));
+  fit::stream_callbacks callbacks;
+  callbacks.skipped = [](error const& e) { fmt::print(stderr, "{}: {} (record skipped)\n", program, e.message()); };
+  if (cli.verbose)
+    callbacks.record_read = [](dmap::radar_parms const& p) {
+      fmt::print(stderr, "{}-{}-{} {}:{}:{} beam={}\n", p.year, p.month, p.day, p.hour, p.minute, p.second, p.bmnum);
+    };
+
+  fit::thread_pool pool(cli.threads);
+  auto const summary = fit::fit_stream(*in, *out, *radars, sopt, fit::exec_context::cpu(&pool), callbacks);
+  // Every complete record before a problem in the input has been written: keep them (-o included).
+  if (!summary && (summary.error().code == errc::io || summary.error().code == errc::internal))
+    return cli::report(program, summary.error());
+  if (auto c = out->commit(); !c) return cli::report(program, c.error());
+  if (!summary) return cli::report(program, summary.error());
+  if (summary->records_skipped > 0)
+    cli::warn(program, fmt::format("{} of {} input records could not be fitted and were left out",
+                                   summary->records_skipped, summary->records_in));
+  return 0;
+}

@@ -1,0 +1,42 @@
+#pragma once
+/**
+ * @file
+ * FITACF 3.0 (RST 5.0 `make_fit -fitacf3`, codebase/superdarn/src.lib/tk/fitacf_v3.0): fits
+ * lag-0 power, spectral width, Doppler velocity and interferometer phase/elevation to the ACFs of
+ * every range of every record of a batch.
+ *
+ * Results are bit-identical to RST's on x86-64 (float32 outputs), including RST's handling of
+ * odd data (nave <= 0 gives Inf/NaN fits, NaN elevations are kept). Where RST would crash on a
+ * range (nave <= 0 and every lag of a range overlapped by the transmitter) the range is left
+ * unfitted instead. See docs/algorithms/fitacf3.md for the stages and every deviation.
+ */
+#include "rstx/core/error.hpp"
+#include "rstx/fit/batch.hpp"
+#include "rstx/fit/exec.hpp"
+
+namespace rstx::fit {
+
+struct fitacf3_options {
+  /** Elevation routine: v2 (default), v1 (make_fit -old_elev), goose (-old_elev at Goose Bay). */
+  elevation_method elevation = elevation_method::v2;
+};
+
+/**
+ * Fits every record of `in`. Output: one record_result per input record and the per-range
+ * columns over the input's range indexing (qflg == 1 marks a fitted range).
+ * Errors: errc::invalid_argument if the batch breaks the invariants from_dmap guarantees
+ * (see `validate`), errc::unsupported for a backend this build does not have.
+ */
+[[nodiscard]] result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt = {},
+                                             exec_context const& ctx = exec_context::cpu());
+
+/** Checks the invariants every algorithm relies on (documented on record_params). */
+[[nodiscard]] result<void> validate(acf_batch_view const& in);
+
+namespace detail {
+/** The CPU implementation: threads over records from ctx.pool, the same results for any count. */
+[[nodiscard]] host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt,
+                                         exec_context const& ctx);
+}  // namespace detail
+
+}  // namespace rstx::fit

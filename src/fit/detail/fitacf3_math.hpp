@@ -1,0 +1,356 @@
+#pragma once
+/**
+ * @file
+ * FITACF 3.0 arithmetic: every formula once, as RSTX_HOST_DEVICE functions that the CPU stage
+ * loops call today and CUDA kernels can call later. Section numbers refer to
+ * ../shared/spec/fitacf3.md; RST sources are under codebase/superdarn/src.lib/tk/fitacf_v3.0/src/.
+ *
+ * Bit-identity with RST rests on three rules followed throughout:
+ *  - double arithmetic with RST's exact evaluation order (expressions are written as in RST, left
+ *    to right; integer sub-expressions stay integer), compiled without FMA contraction;
+ *  - sums accumulated sequentially in lag-table order (mask bits are visited lowest first, and the
+ *    masks only ever lose bits, so this is the order of RST's linked lists after deletions);
+ *  - the same libm calls (sqrt, log, exp, atan2, log10, ...) on the same arguments.
+ *
+ * Per-range data live in arrays indexed by lag-table row, with a 64-bit mask of the rows present.
+ */
+#include <cmath>
+#include <cstdint>
+
+#include "elevation.hpp"
+#include "host_device.hpp"
+
+namespace rstx::fit::detail::fitacf3 {
+
+// Constants (fitacf_v3.0 preprocessing.h, determinations.h; rmath.h).
+inline constexpr int min_lags = 3;                 // MIN_LAGS: power lags a range needs
+inline constexpr int alpha_cutoff = 2;             // ALPHA_CUTOFF, compared with 1/sqrt(alpha^2)
+inline constexpr int fluctuation_cutoff_coeff = 2; // FLUCTUATION_CUTOFF_COEFF (an int in RST)
+inline constexpr double v_max_m_s = 30.0;          // V_max, ground-scatter rule
+inline constexpr double w_max_m_s = 90.0;          // W_max, ground-scatter rule
+inline constexpr double lag0_floor_db = -50.0;     // lag_0_pwr_in_dB for non-positive SNR
+inline constexpr double refractive_index = 1.0;    // refrc_idx (the _RFC_IDX branch is compiled out)
+inline constexpr std::int32_t revision_major = 3;  // fitacftoplevel.h MAJOR
+inline constexpr std::int32_t revision_minor = 0;  // fitacftoplevel.h MINOR
+
+/** Running sums of a weighted least-squares fit (leastsquares.c SUMS). */
+struct fit_sums {
+  double s = 0.0, s_x = 0.0, s_y = 0.0, s_xx = 0.0, s_xy = 0.0;
+
+  /** calculate_sums, LINEAR: model y = a + b x. Points with sigma <= 0 are skipped (NaN is not). */
+  RSTX_HOST_DEVICE void add_linear(double x, double y, double sigma) noexcept {
+    if (sigma <= 0.0) return;
+    s += 1 / (sigma * sigma);
+    s_x += x / (sigma * sigma);
+    s_y += y / (sigma * sigma);
+    s_xx += (x * x) / (sigma * sigma);
+    s_xy += (x * y) / (sigma * sigma);
+  }
+  /** calculate_sums, QUADRATIC: model y = a + b x². */
+  RSTX_HOST_DEVICE void add_quadratic(double x, double y, double sigma) noexcept {
+    if (sigma <= 0.0) return;
+    s += 1 / (sigma * sigma);
+    s_x += x * x / (sigma * sigma);
+    s_y += y / (sigma * sigma);
+    s_xx += (x * x * x * x) / (sigma * sigma);
+    s_xy += (x * x * y) / (sigma * sigma);
+  }
+};
+
+/** Result of a least-squares line fit: intercept a, slope b, their variances, χ². */
+struct line_fit {
+  double a = 0.0, b = 0.0, sigma2_a = 0.0, sigma2_b = 0.0, chi2 = 0.0;
+};
+
+/** two_param_straight_line_fit / quadratic_fit solution from the sums (χ² is added separately). */
+RSTX_HOST_DEVICE inline line_fit solve_two_param(fit_sums const& m) noexcept {
+  line_fit f;
+  double const delta = m.s * m.s_xx - m.s_x * m.s_x;
+  f.a = (m.s_xx * m.s_y - m.s_x * m.s_xy) / delta;
+  f.b = (m.s * m.s_xy - m.s_x * m.s_y) / delta;
+  f.sigma2_a = m.s_xx / delta;
+  f.sigma2_b = m.s / delta;
+  return f;
+}
+
+/** find_chi_2 term, LINEAR: ((y - a - b*x)/sigma)²; 0 if sigma <= 0. */
+RSTX_HOST_DEVICE inline double chi2_linear(double x, double y, double sigma, line_fit const& f) noexcept {
+  if (sigma <= 0.0) return 0.0;
+  double const chi = (y - f.a - f.b * x) / sigma;
+  return chi * chi;
+}
+/** find_chi_2 term, QUADRATIC: RST writes b * x * x, i.e. (b*x)*x, not b*(x*x). */
+RSTX_HOST_DEVICE inline double chi2_quadratic(double x, double y, double sigma, line_fit const& f) noexcept {
+  if (sigma <= 0.0) return 0.0;
+  double const chi = (y - f.a - f.b * x * x) / sigma;
+  return chi * chi;
+}
+
+/** Lag time in seconds: (lag_num*mpinc)*1.0e-6 with an int product (wrapping like x86 if absurd). */
+RSTX_HOST_DEVICE inline double lag_time_s(std::int32_t lag_num, std::int32_t mpinc_us) noexcept {
+  auto const product = static_cast<std::int32_t>(static_cast<std::uint32_t>(lag_num) *
+                                                 static_cast<std::uint32_t>(mpinc_us));
+  return product * 1.0e-6;
+}
+
+/**
+ * cutoff_power_correction (§5.3): mean of a Gaussian (mean 1, σ = 1/√nave) over its lowest
+ * 10/nrang quantile, integrated in steps of 0.001; returns 1/mean. For some (nave, nrang) — e.g.
+ * nrang <= 10 — the quantile is never reached and RST loops forever; this returns NaN there
+ * (`hangs` set), and from_dmap rejects such records before they get here.
+ */
+RSTX_HOST_DEVICE inline double noise_correction(std::int32_t nave, std::int32_t nrang, bool* hangs = nullptr) noexcept {
+  double i = 0;
+  double cpdf = 0;
+  double cpdfx = 0;
+  double const s = 1. / std::sqrt(nave);
+  double const target = 10. / nrang;
+  while (cpdf < target) {
+    double const x = i / 1000.;
+    double const pdf = std::exp(-((x - 1.) * (x - 1.) / (2. * s * s))) / s / std::sqrt(2 * pi) / 1000.;
+    if (x > 1.0 && cpdf + pdf == cpdf) {  // past the peak the pdf only shrinks: cpdf is stuck for good
+      if (hangs != nullptr) *hangs = true;
+      return NAN;
+    }
+    cpdf = cpdf + pdf;
+    cpdfx = cpdfx + pdf * x;
+    i++;
+  }
+  if (hangs != nullptr) *hangs = false;
+  return 1. / (cpdfx / cpdf);
+}
+
+/** α² of a lag (calculate_alpha_at_lags): P² / ((P + CRI_i)(P + CRI_j)). */
+RSTX_HOST_DEVICE inline double alpha_sq(double pwr, double cri_i, double cri_j) noexcept {
+  return (pwr * pwr) / ((pwr + cri_i) * (pwr + cri_j));
+}
+
+/** σ of a power point (new_pwr_node) with |R| = r_mag > 0. */
+RSTX_HOST_DEVICE inline double power_sigma(double pwr0, double r_mag, double alpha2, std::int32_t nave) noexcept {
+  double const r_norm = r_mag / pwr0;
+  double const r_norm_2 = r_norm * r_norm;
+  double const inverse_alpha_2 = 1 / alpha2;
+  return pwr0 * std::sqrt((r_norm_2 + inverse_alpha_2) / (2 * nave));
+}
+
+/** σ of an ACF/XCF phase point (calculate_phase_sigma); lin_b is the linear power-fit slope. */
+RSTX_HOST_DEVICE inline double phase_sigma(double alpha2, double lin_b, double t, std::int32_t nave) noexcept {
+  double const inverse_alpha_2 = 1 / alpha2;
+  double const pwr = std::exp(-1 * std::fabs(lin_b) * t);
+  double const inverse_pwr_2 = 1 / (pwr * pwr);
+  return std::sqrt((inverse_alpha_2 * inverse_pwr_2 - 1) / (2 * nave));
+}
+
+/**
+ * phase_correction: moves phi by the multiple of 2π that brings it nearest to slope*t. Returns
+ * the number of turns as RST counts them: abs() of the double converted to int (x86 semantics).
+ */
+RSTX_HOST_DEVICE inline std::int32_t phase_correction(double& phi, double slope, double t) noexcept {
+  double const phi_pred = slope * t;
+  double phi_diff = phi_pred - phi;
+  phi_diff = std::round(100000.0 * (phi_diff) / (2 * pi)) / 100000.0;
+  double const phi_corr = std::round(phi_diff);
+  phi += phi_corr * 2 * pi;
+  std::int32_t const turns = x86_double_to_int(phi_corr);
+  return turns < 0 ? static_cast<std::int32_t>(0U - static_cast<std::uint32_t>(turns)) : turns;  // abs(INT_MIN) stays INT_MIN
+}
+
+/** Adds to an int counter with two's-complement wrap-around (RST's int overflow on x86). */
+RSTX_HOST_DEVICE inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-range routines. Arrays are indexed by lag-table row; `mask` selects the points present.
+
+/** Visits the set bits of a mask, lowest first (= RST's list order). */
+template <class F>
+RSTX_HOST_DEVICE inline void for_each_lag(std::uint64_t mask, F&& f) noexcept {
+  while (mask != 0) {
+    int const l = lowest_bit(mask);
+    mask &= mask - 1;
+    f(l);
+  }
+}
+
+/** The four power fits of one range (Power_Fits, §10). `sigma` is converted in place to the
+ *  log-power σ, as RST does. χ² is computed only for the fits whose χ² is written (lin, quad). */
+struct power_fits {
+  line_fit lin, quad, lin_err, quad_err;
+};
+
+RSTX_HOST_DEVICE inline power_fits fit_power(std::uint64_t mask, double const* t, double const* ln_pwr,
+                                             double* sigma) noexcept {
+  power_fits out;
+  fit_sums lin_sums, quad_sums;
+  for_each_lag(mask, [&](int l) {
+    lin_sums.add_linear(t[l], ln_pwr[l], sigma[l]);
+    quad_sums.add_quadratic(t[l], ln_pwr[l], sigma[l]);
+  });
+  out.lin = solve_two_param(lin_sums);
+  out.quad = solve_two_param(quad_sums);
+  for_each_lag(mask, [&](int l) {
+    out.lin.chi2 += chi2_linear(t[l], ln_pwr[l], sigma[l], out.lin);
+    out.quad.chi2 += chi2_quadratic(t[l], ln_pwr[l], sigma[l], out.quad);
+  });
+  fit_sums lin_err_sums, quad_err_sums;
+  for_each_lag(mask, [&](int l) {
+    sigma[l] = sigma[l] / std::exp(ln_pwr[l]);  // calculate_log_pwr_sigma
+    lin_err_sums.add_linear(t[l], ln_pwr[l], sigma[l]);
+    quad_err_sums.add_quadratic(t[l], ln_pwr[l], sigma[l]);
+  });
+  out.lin_err = solve_two_param(lin_err_sums);
+  out.quad_err = solve_two_param(quad_err_sums);
+  return out;
+}
+
+/** Σ(φt/σ²)/Σ(t²/σ²) over points with σ > 0: the slope of a line through the origin. */
+RSTX_HOST_DEVICE inline double origin_slope(std::uint64_t mask, double const* t, double const* phi,
+                                            double const* sigma) noexcept {
+  double s_xy = 0.0, s_xx = 0.0;
+  for_each_lag(mask, [&](int l) {
+    if (sigma[l] > 0) {
+      s_xy += (phi[l] * t[l]) / (sigma[l] * sigma[l]);
+      s_xx += (t[l] * t[l]) / (sigma[l] * sigma[l]);
+    }
+  });
+  return s_xy / s_xx;
+}
+
+/** Σ((slope t - φ)²/σ²) over points with σ > 0 (ACF_Phase_Unwrap's error of a quick fit). */
+RSTX_HOST_DEVICE inline double origin_fit_error(std::uint64_t mask, double const* t, double const* phi,
+                                                double const* sigma, double slope) noexcept {
+  double err = 0.0;
+  for_each_lag(mask, [&](int l) {
+    if (sigma[l] > 0) err += ((slope * t[l] - phi[l]) * (slope * t[l] - phi[l])) / (sigma[l] * sigma[l]);
+  });
+  return err;
+}
+
+/**
+ * ACF_Phase_Unwrap (§11.2) in place: corrects the phases with the piecewise slope estimate, and
+ * keeps the corrected phases only if they fit a line through the origin better. `scratch` holds
+ * max_lags doubles.
+ */
+RSTX_HOST_DEVICE inline void unwrap_acf_phase(std::uint64_t mask, double const* t, double* phi, double const* sigma,
+                                              double* scratch) noexcept {
+  double slope_num = 0.0, slope_denom = 0.0;
+  int prev = -1;
+  for_each_lag(mask, [&](int l) {
+    if (prev >= 0) {
+      double const d_phi = phi[l] - phi[prev];
+      double const sigma_bar = (sigma[l] + sigma[prev]) / 2;
+      double const d_tau = t[l] - t[prev];
+      if (std::fabs(d_phi) < pi) {
+        slope_num += d_phi / (sigma_bar * sigma_bar) / d_tau;
+        slope_denom += 1 / (sigma_bar * sigma_bar);
+      }
+    }
+    prev = l;
+  });
+  double const piecewise_slope = slope_num / slope_denom;
+  std::int32_t corrections = 0;
+  for_each_lag(mask, [&](int l) {
+    scratch[l] = phi[l];
+    corrections = wrapping_add(corrections, phase_correction(scratch[l], piecewise_slope, t[l]));
+  });
+  if (corrections > 0) {
+    double const corr_err = origin_fit_error(mask, t, scratch, sigma, origin_slope(mask, t, scratch, sigma));
+    double const orig_err = origin_fit_error(mask, t, phi, sigma, origin_slope(mask, t, phi, sigma));
+    if (orig_err > corr_err) for_each_lag(mask, [&](int l) { phi[l] = scratch[l]; });
+  }
+}
+
+/** one_param_straight_line_fit (§11.3): slope through the origin, its variance and χ². */
+RSTX_HOST_DEVICE inline line_fit fit_phase_origin(std::uint64_t mask, double const* t, double const* phi,
+                                                  double const* sigma) noexcept {
+  fit_sums m;
+  for_each_lag(mask, [&](int l) { m.add_linear(t[l], phi[l], sigma[l]); });
+  line_fit f;
+  f.a = 0.0;
+  f.b = m.s_xy / m.s_xx;
+  f.sigma2_a = 0.0;
+  f.sigma2_b = 1 / m.s_xx;
+  for_each_lag(mask, [&](int l) { f.chi2 += chi2_linear(t[l], phi[l], sigma[l], f); });
+  return f;
+}
+
+/** XCF_Phase_Unwrap + two-parameter fit (§13.2-3). `sigma` must already hold the XCF σ. */
+RSTX_HOST_DEVICE inline line_fit fit_xcf_phase(std::uint64_t mask, double const* t, double* phi, double const* sigma,
+                                               double acf_slope) noexcept {
+  for_each_lag(mask, [&](int l) { (void)phase_correction(phi[l], acf_slope, t[l]); });
+  double const slope_est = origin_slope(mask, t, phi, sigma);
+  for_each_lag(mask, [&](int l) { (void)phase_correction(phi[l], slope_est, t[l]); });
+  fit_sums m;
+  for_each_lag(mask, [&](int l) { m.add_linear(t[l], phi[l], sigma[l]); });
+  line_fit f = solve_two_param(m);
+  for_each_lag(mask, [&](int l) { f.chi2 += chi2_linear(t[l], phi[l], sigma[l], f); });
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Final determinations (§14): per-record conversion constants, computed once per record with
+// RST's expressions (they do not depend on the range, so hoisting them changes nothing).
+
+struct conversions {
+  double noise_db = 0;   ///< 10*log10(noise)
+  double k_v = 0;        ///< set_v:     C/((4*PI)*(f)) * vdir
+  double k_v_err = 0;    ///< set_v_err: C/((4*PI)*(f))
+  double k_w_l = 0;      ///< set_w_l:   C/((4*PI)*(f))*2.
+  double k_w_l_err = 0;  ///< set_w_l_err: C/(4*PI)/(f)*2.
+  double k_w_s = 0;      ///< set_w_s, set_w_s_err: C/(4*PI)/(f) *4.*sqrt(log(2))
+  double ln_to_log = 0;  ///< log(10), the divisor of LN_TO_LOG's textual expansion 1/log(10)
+
+  RSTX_HOST_DEVICE static conversions make(double noise_pwr, std::int32_t tfreq_khz, double vdir) noexcept {
+    conversions c;
+    c.noise_db = 10 * std::log10(noise_pwr);
+    c.k_v = c_m_s / ((4 * pi) * (tfreq_khz * 1000.0)) * vdir;
+    c.k_v_err = c_m_s / ((4 * pi) * (tfreq_khz * 1000.0));
+    c.k_w_l = c_m_s / ((4 * pi) * (tfreq_khz * 1000.0)) * 2.;
+    c.k_w_l_err = c_m_s / (4 * pi) / (tfreq_khz * 1000.0) * 2.;
+    c.k_w_s = c_m_s / (4 * pi) / (tfreq_khz * 1000.0) * 4. * std::sqrt(std::log(2));
+    c.ln_to_log = std::log(10);
+    return c;
+  }
+};
+
+/** Lag-0 SNR of a range in dB (lag_0_pwr_in_dB). */
+RSTX_HOST_DEVICE inline double lag0_power_db(double pwr0, double noise_pwr) noexcept {
+  if ((pwr0 - noise_pwr) > 0.0) return 10 * std::log10((pwr0 - noise_pwr) / noise_pwr);
+  return lag0_floor_db;
+}
+
+/** Constants of find_elevation_error that depend only on the record (§14.2). */
+struct elevation_error_beam {
+  double antenna_sep = 0, phi_sign = 0, c_phi_0 = 0, wave_num = 0, cable_offset = 0, phase_diff_max = 0;
+
+  RSTX_HOST_DEVICE static elevation_error_beam prepare(elevation_geometry const& g, int bmnum, int tfreq_khz,
+                                                       double tdiff_us) noexcept {
+    elevation_error_beam b;
+    double const x = g.x_m, y = g.y_m, z = g.z_m;
+    b.antenna_sep = std::sqrt(x * x + y * y + z * z);
+    int const sign = (y > 0.0) ? 1 : -1;
+    b.phi_sign = sign;
+    double const azi_offset = g.maxbeam / 2 - 0.5;  // integer division, unlike elevation_v2
+    double const phi_0 = (g.bmoff_deg + g.bmsep_deg * (bmnum - azi_offset)) * pi / 180;
+    b.c_phi_0 = std::cos(phi_0);
+    b.wave_num = 2 * pi * tfreq_khz * 1000 / c_m_s;
+    b.cable_offset = -2 * pi * tfreq_khz * 1000 * tdiff_us * 1.0e-6;
+    b.phase_diff_max = sign * b.wave_num * b.antenna_sep * b.c_phi_0 + b.cable_offset;
+    return b;
+  }
+
+  /** find_elevation_error for the fitted XCF intercept a (after phidiff) and its variance. */
+  [[nodiscard]] RSTX_HOST_DEVICE double error_deg(double a, double sigma2_a) const noexcept {
+    double psi_uncorrected = a + 2 * pi * std::floor((phase_diff_max - a) / (2 * pi));
+    if (phi_sign < 0) psi_uncorrected += 2 * pi;
+    double const psi = psi_uncorrected - cable_offset;
+    double const psi_kd = psi / (wave_num * antenna_sep);
+    double const theta = c_phi_0 * c_phi_0 - psi_kd * psi_kd;
+    double const psi_k2d2 = psi / (wave_num * wave_num * antenna_sep * antenna_sep);
+    double const df_by_dy = psi_k2d2 / std::sqrt(theta * (1 - theta));
+    return 180 / pi * std::sqrt(sigma2_a) * std::fabs(df_by_dy);
+  }
+};
+
+}  // namespace rstx::fit::detail::fitacf3

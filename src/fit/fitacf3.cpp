@@ -1,0 +1,493 @@
+// FITACF 3.0 on the CPU: threads over records; within a record, one loop over its ranges per stage.
+//
+// Each stage reads and writes the record's structure-of-arrays workspace: per-range lag arrays
+// indexed by lag-table row, 64-bit masks of the lags still present (filters clear bits, nothing is
+// deleted), and a compact list of the ranges still in play (rebuilt between stages). The formulas
+// themselves are in detail/fitacf3_math.hpp, shared with future CUDA kernels.
+//
+// Ranges are independent once the record-level quantities (lag table, noise, transmitter-overlap
+// samples) are known, so a stage may skip work that cannot change the output: power points are
+// only built for ranges that pass the lag-0 power cut of the bad-ACF filter, phases only for ranges
+// that reach the phase fits, XCF work only for records with xcf != 0. The numbers are unchanged.
+#include "rstx/fit/fitacf3.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "detail/fitacf3_math.hpp"
+#include "elevation.hpp"
+
+namespace rstx::fit {
+
+namespace {
+
+namespace m = detail::fitacf3;
+using m::for_each_lag;
+
+/** Lag-table rows as Determine_Lags sees them (§4). */
+struct lag_table {
+  std::int32_t n = 0;                    // mplgs
+  double t_s[max_lags] = {};             // lag time, seconds
+  std::int32_t pulse_idx[2][max_lags] = {};    // index in the pulse table of each row's two pulses
+  std::int32_t sample_base[2][max_lags] = {};  // first sample of each pulse: lag[k][l] * (mpinc/smsep)
+};
+
+/** Samples [begin, end) that overlap a transmitted pulse (mark_bad_samples, §7). */
+struct sample_interval {
+  std::int64_t begin = 0, end = 0;
+};
+
+/** Everything a stage needs about one range; the per-lag arrays live in the workspace. */
+struct range_fits {
+  m::power_fits power;
+  m::line_fit phase, xcf;
+};
+
+/** Scratch for one record, reused from record to record by each thread (never shrinks). */
+struct workspace {
+  std::vector<double> levels;          // [nrang] noise estimate
+  std::vector<std::uint64_t> tx_bad;   // [nrang] lags overlapped by the transmitter
+  std::vector<std::uint64_t> phase_mask, power_mask;  // [nrang] lags with phase / power points
+  std::vector<double> alpha2, ln_pwr, pwr_sigma, phi, phase_sigma, xphi;  // [nrang][mplgs]
+  std::vector<range_fits> fits;        // [nrang]
+  std::vector<std::int32_t> alive;     // ranges still in play, ascending
+  std::vector<sample_interval> tx;     // record's transmitter-overlap samples
+  std::unordered_map<std::uint64_t, double> noise_corrections;  // (nave, nrang) -> correction
+
+  void resize(std::int32_t nrang, std::int32_t mplgs) {
+    auto const r = static_cast<std::size_t>(nrang);
+    auto const rl = r * static_cast<std::size_t>(mplgs);
+    if (levels.size() < r) {
+      levels.resize(r);
+      tx_bad.resize(r);
+      phase_mask.resize(r);
+      power_mask.resize(r);
+      fits.resize(r);
+    }
+    if (alpha2.size() < rl) {
+      for (auto* v : {&alpha2, &ln_pwr, &pwr_sigma, &phi, &phase_sigma, &xphi}) v->resize(rl);
+    }
+  }
+};
+
+/** One record being fitted: its input, output and workspace. */
+struct record_fit {
+  acf_batch_view const& in;
+  fit_batch_view const& out;
+  record_params const& p;
+  workspace& ws;
+  std::int32_t index;
+
+  [[nodiscard]] std::int64_t global(std::int32_t r) const noexcept { return p.range_begin + r; }
+  [[nodiscard]] double pwr0(std::int32_t r) const noexcept { return in.pwr0[global(r)]; }
+  [[nodiscard]] float const* acf(std::int32_t r) const noexcept { return in.acf + 2 * global(r) * in.lag_stride; }
+  [[nodiscard]] float const* xcf(std::int32_t r) const noexcept { return in.xcf + 2 * global(r) * in.lag_stride; }
+  [[nodiscard]] std::size_t lag_base(std::int32_t r) const noexcept {
+    return static_cast<std::size_t>(r) * static_cast<std::size_t>(p.mplgs);
+  }
+  template <class F>
+  void keep_ranges_if(F&& keep) {
+    auto& a = ws.alive;
+    a.erase(std::remove_if(a.begin(), a.end(), [&](std::int32_t r) { return !keep(r); }), a.end());
+  }
+};
+
+// ---- §4 lag table -----------------------------------------------------------------------------
+
+lag_table determine_lags(record_params const& p) {
+  lag_table lags;
+  lags.n = p.mplgs;
+  std::int32_t const tau = p.mpinc_us / p.smsep_us;  // integer division, as in RST
+  for (std::int32_t l = 0; l < p.mplgs; ++l) {
+    std::int32_t const lag_num = p.lag[1][l] - p.lag[0][l];
+    for (std::int32_t j = 0; j < p.mppul; ++j) {  // last match wins
+      if (p.pulse[j] == p.lag[1][l]) lags.pulse_idx[1][l] = j;
+      if (p.pulse[j] == p.lag[0][l]) lags.pulse_idx[0][l] = j;
+    }
+    lags.sample_base[0][l] = p.lag[0][l] * tau;
+    lags.sample_base[1][l] = p.lag[1][l] * tau;
+    lags.t_s[l] = m::lag_time_s(lag_num, p.mpinc_us);
+  }
+  return lags;
+}
+
+// ---- §5 noise -----------------------------------------------------------------------------------
+
+double noise_power(record_fit& f) {
+  auto const& p = f.p;
+  if (p.nave <= 0) return 1.0;
+  auto const nrang = static_cast<std::size_t>(p.nrang);
+  auto& levels = f.ws.levels;
+  for (std::size_t r = 0; r < nrang; ++r) levels[r] = f.in.pwr0[p.range_begin + static_cast<std::int64_t>(r)];
+  // Only the lowest nrang/3 sorted values are read; ties are equal values, so their order is moot.
+  std::size_t const third = nrang / 3;
+  std::partial_sort(levels.begin(), levels.begin() + static_cast<std::ptrdiff_t>(third),
+                    levels.begin() + static_cast<std::ptrdiff_t>(nrang));
+  double min_pwr = 0.0;
+  int ni = 0;
+  std::size_t i = 0;
+  while (ni < 10 && i < third) {
+    if (levels[i] != 0) ++ni;
+    min_pwr += levels[i++];
+  }
+  ni = (ni > 0) ? ni : 1;
+  auto const key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(p.nave)) << 32) |
+                   static_cast<std::uint32_t>(p.nrang);
+  auto it = f.ws.noise_corrections.find(key);
+  if (it == f.ws.noise_corrections.end())
+    it = f.ws.noise_corrections.emplace(key, m::noise_correction(p.nave, p.nrang)).first;
+  min_pwr = min_pwr / ni * it->second;
+  if ((min_pwr < 1.0) && (p.noise_search != 0.0)) min_pwr = p.noise_search;
+  return min_pwr;
+}
+
+// ---- §6 range list, §9 lag-0 power cut --------------------------------------------------------
+
+void select_ranges(record_fit& f, double noise_pwr) {
+  auto& alive = f.ws.alive;
+  alive.clear();
+  bool const cut = f.p.nave > 0;  // Filter_Bad_ACFs only runs when nave > 0
+  double const cutoff_pwr = noise_pwr * 2.;
+  for (std::int32_t r = 0; r < f.p.nrang; ++r) {
+    double const pwr = f.pwr0(r);
+    if (pwr == 0.0) continue;                  // Fill_Range_List
+    if (cut && pwr <= cutoff_pwr) continue;    // Filter_Bad_ACFs, first criterion (applied early)
+    alive.push_back(r);
+  }
+}
+
+// ---- §7 transmitter overlap -------------------------------------------------------------------
+
+void find_tx_samples(record_fit& f) {
+  auto const& p = f.p;
+  std::int32_t times[2 * max_pulses];
+  std::int32_t n = 0;
+  auto const pulse_us = [&](std::int32_t j) {  // int product, wrapping like RST's int on x86
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(p.pulse[j]) * static_cast<std::uint32_t>(p.mpinc_us));
+  };
+  for (std::int32_t j = 0; j < p.mppul; ++j) times[n++] = pulse_us(j);
+  if (p.offset_us != 0 && (p.channel == 1 || p.channel == 2)) {
+    for (std::int32_t j = 0; j < p.mppul; ++j)
+      times[n++] = p.channel == 1 ? pulse_us(j) - p.offset_us : pulse_us(j) + p.offset_us;
+    std::sort(times, times + n);
+  }
+  auto& tx = f.ws.tx;
+  tx.clear();
+  std::int64_t ts = p.lagfr_us;
+  std::int64_t sample = 0;
+  std::int64_t const smsep = p.smsep_us;
+  for (std::int32_t k = 0; k < n; ++k) {
+    std::int64_t const t1 = times[k] - p.txpl_us / 2;
+    auto const t2 = static_cast<std::int64_t>(static_cast<double>(t1) + 3.0 * p.txpl_us / 2 + 100);
+    if (ts < t1) {  // while (ts < t1) { sample++; ts += smsep; }
+      std::int64_t const steps = (t1 - ts + smsep - 1) / smsep;
+      sample += steps;
+      ts += steps * smsep;
+    }
+    if (ts >= t1 && ts <= t2) {  // while (t1 <= ts <= t2) mark sample++
+      std::int64_t const steps = (t2 - ts) / smsep + 1;
+      tx.push_back({sample, sample + steps});
+      sample += steps;
+      ts += steps * smsep;
+    }
+  }
+}
+
+void mark_tx_overlap(record_fit& f, lag_table const& lags) {
+  auto const nrang = f.p.nrang;
+  std::fill_n(f.ws.tx_bad.begin(), nrang, std::uint64_t{0});
+  for (auto const& iv : f.ws.tx) {
+    for (std::int32_t l = 0; l < lags.n; ++l) {
+      for (int k = 0; k < 2; ++k) {
+        // ranges r with sample_base + r inside the interval
+        std::int64_t const lo = std::max<std::int64_t>(0, iv.begin - lags.sample_base[k][l]);
+        std::int64_t const hi = std::min<std::int64_t>(nrang, iv.end - lags.sample_base[k][l]);
+        for (std::int64_t r = lo; r < hi; ++r) f.ws.tx_bad[static_cast<std::size_t>(r)] |= std::uint64_t{1} << l;
+      }
+    }
+  }
+  std::uint64_t const all = (lags.n == 64) ? ~std::uint64_t{0} : ((std::uint64_t{1} << lags.n) - 1);
+  for (auto r : f.ws.alive) f.ws.phase_mask[static_cast<std::size_t>(r)] = all & ~f.ws.tx_bad[static_cast<std::size_t>(r)];
+}
+
+// ---- §6 CRI, α², power points -----------------------------------------------------------------
+
+void fill_power_points(record_fit& f, lag_table const& lags) {
+  auto const& p = f.p;
+  std::int32_t const tau = p.mpinc_us / p.smsep_us;
+  for (auto r : f.ws.alive) {
+    double const pwr = f.pwr0(r);
+    double cri[max_pulses];
+    for (std::int32_t pc = 0; pc < p.mppul; ++pc) {  // Find_CRI
+      double total = 0.0;
+      for (std::int32_t q = 0; q < p.mppul; ++q) {
+        std::int32_t const other = (p.pulse[pc] - p.pulse[q]) * tau + r;
+        if (q != pc && 0 <= other && other < p.nrang) total += f.pwr0(other);
+      }
+      cri[pc] = total;
+    }
+    auto const base = f.lag_base(r);
+    auto const* acf = f.acf(r);
+    std::uint64_t power = 0;
+    for_each_lag(f.ws.phase_mask[static_cast<std::size_t>(r)], [&](int l) {
+      double const a2 = m::alpha_sq(pwr, cri[lags.pulse_idx[0][l]], cri[lags.pulse_idx[1][l]]);
+      f.ws.alpha2[base + l] = a2;
+      double const re = acf[2 * l];
+      double const im = acf[2 * l + 1];
+      double const mag = std::sqrt(re * re + im * im);
+      if (mag <= 0.0) return;  // no power point (the phase point stays)
+      f.ws.ln_pwr[base + l] = std::log(mag);
+      f.ws.pwr_sigma[base + l] = m::power_sigma(pwr, mag, a2, p.nave);
+      power |= std::uint64_t{1} << l;
+    });
+    f.ws.power_mask[static_cast<std::size_t>(r)] = power;
+  }
+}
+
+// ---- §8 low-power lags ------------------------------------------------------------------------
+
+void filter_low_power_lags(record_fit& f) {
+  auto const& p = f.p;
+  if (p.nave <= 0) return;
+  for (auto r : f.ws.alive) {
+    auto& mask = f.ws.power_mask[static_cast<std::size_t>(r)];
+    if (mask == 0) continue;
+    auto const base = f.lag_base(r);
+    double const log_sigma_fluc = std::log(m::fluctuation_cutoff_coeff * f.pwr0(r) / std::sqrt(2 * p.nave));
+    std::int32_t cutoff_lag = p.mplgs + 1;
+    std::uint64_t keep = mask;
+    for_each_lag(mask, [&](int l) {
+      if (l > cutoff_lag) {
+        keep &= ~(std::uint64_t{1} << l);
+      } else if ((1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff) && (f.ws.ln_pwr[base + l] <= log_sigma_fluc)) {
+        cutoff_lag = l;
+        keep &= ~(std::uint64_t{1} << l);
+      }
+    });
+    mask = keep;
+  }
+}
+
+// ---- §9 bad ACFs -------------------------------------------------------------------------------
+
+void filter_bad_acfs(record_fit& f) {
+  if (f.p.nave <= 0) return;
+  f.keep_ranges_if([&](std::int32_t r) {
+    std::uint64_t const mask = f.ws.power_mask[static_cast<std::size_t>(r)];
+    if (detail::bit_count(mask) < m::min_lags) return false;
+    auto const base = f.lag_base(r);
+    double const first = f.ws.ln_pwr[base + static_cast<std::size_t>(detail::lowest_bit(mask))];
+    bool varies = false;
+    for_each_lag(mask, [&](int l) { varies = varies || f.ws.ln_pwr[base + l] != first; });
+    return varies;
+  });
+}
+
+// ---- §10 power fits ----------------------------------------------------------------------------
+
+void fit_powers(record_fit& f, lag_table const& lags) {
+  for (auto r : f.ws.alive) {
+    auto const base = f.lag_base(r);
+    f.ws.fits[static_cast<std::size_t>(r)].power = m::fit_power(
+        f.ws.power_mask[static_cast<std::size_t>(r)], lags.t_s, &f.ws.ln_pwr[base], &f.ws.pwr_sigma[base]);
+  }
+}
+
+// ---- §11 ACF phase, §12 bad fits --------------------------------------------------------------
+
+void fit_acf_phases(record_fit& f, lag_table const& lags) {
+  auto const& p = f.p;
+  double scratch[max_lags];
+  // RST dereferences an empty phase list here (a crash); that only happens with nave <= 0 and
+  // every lag overlapped by the transmitter. Such ranges are left unfitted.
+  f.keep_ranges_if([&](std::int32_t r) { return f.ws.phase_mask[static_cast<std::size_t>(r)] != 0; });
+  for (auto r : f.ws.alive) {
+    auto const mask = f.ws.phase_mask[static_cast<std::size_t>(r)];
+    auto const base = f.lag_base(r);
+    auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
+    auto const* acf = f.acf(r);
+    double* phi = &f.ws.phi[base];
+    double* sigma = &f.ws.phase_sigma[base];
+    for_each_lag(mask, [&](int l) {
+      phi[l] = std::atan2(static_cast<double>(acf[2 * l + 1]), static_cast<double>(acf[2 * l]));
+      sigma[l] = m::phase_sigma(f.ws.alpha2[base + l], fits.power.lin.b, lags.t_s[l], p.nave);
+    });
+    m::unwrap_acf_phase(mask, lags.t_s, phi, sigma, scratch);
+    fits.phase = m::fit_phase_origin(mask, lags.t_s, phi, sigma);
+  }
+  f.keep_ranges_if([&](std::int32_t r) {  // Filter_Bad_Fits
+    auto const& fits = f.ws.fits[static_cast<std::size_t>(r)];
+    return !(fits.phase.b == 0.0 || fits.power.lin.b == 0.0 || fits.power.quad.b == 0.0);
+  });
+}
+
+// ---- §13 XCF phase -----------------------------------------------------------------------------
+
+void fit_xcf_phases(record_fit& f, lag_table const& lags) {
+  for (auto r : f.ws.alive) {
+    auto const mask = f.ws.phase_mask[static_cast<std::size_t>(r)];
+    auto const base = f.lag_base(r);
+    auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
+    auto const* xcf = f.xcf(r);
+    double* xphi = &f.ws.xphi[base];
+    // XCF points have the same lags, α² and power slope as the ACF phase points, hence the same σ;
+    // lag 0's σ (0 without CRI) is replaced by that of the next point.
+    double* sigma = &f.ws.phase_sigma[base];
+    for_each_lag(mask, [&](int l) {
+      xphi[l] = std::atan2(static_cast<double>(xcf[2 * l + 1]), static_cast<double>(xcf[2 * l]));
+    });
+    std::uint64_t const rest = mask & (mask - 1);
+    if (rest != 0) sigma[detail::lowest_bit(mask)] = sigma[detail::lowest_bit(rest)];
+    fits.xcf = m::fit_xcf_phase(mask, lags.t_s, xphi, sigma, fits.phase.b);
+  }
+}
+
+// ---- §14 determinations ------------------------------------------------------------------------
+
+void determinations(record_fit& f, double noise_pwr, fitacf3_options const& opt) {
+  auto const& p = f.p;
+  auto const& out = f.out;
+  for (std::int32_t r = 0; r < p.nrang; ++r)
+    out.pwr0_db[f.global(r)] = static_cast<float>(m::lag0_power_db(f.pwr0(r), noise_pwr));
+
+  auto& rr = out.rec[f.index];
+  rr.noise_sky = static_cast<float>(noise_pwr);
+  rr.noise_lag0 = 0.0F;
+  rr.noise_vel = 0.0F;
+  rr.tdiff_us = static_cast<float>(p.site.tdiff_us);
+  rr.fitted = static_cast<std::int32_t>(f.ws.alive.size());
+
+  auto const conv = m::conversions::make(noise_pwr, p.tfreq_khz, p.site.vdir);
+  auto const set = [&](fit_column c, std::int64_t g, double v) { out[c][g] = static_cast<float>(v); };
+  for (auto r : f.ws.alive) {
+    auto const g = f.global(r);
+    auto const& fits = f.ws.fits[static_cast<std::size_t>(r)];
+    auto const& lin = fits.power.lin;
+    auto const& quad = fits.power.quad;
+    out.qflg[g] = 1;
+    set(fit_column::p_l, g, 10 * lin.a * 1 / conv.ln_to_log - conv.noise_db);
+    set(fit_column::p_l_e, g, 10 * std::sqrt(fits.power.lin_err.sigma2_a) * 1 / conv.ln_to_log);
+    set(fit_column::p_s, g, 10 * quad.a * 1 / conv.ln_to_log - conv.noise_db);
+    set(fit_column::p_s_e, g, 10 * std::sqrt(fits.power.quad_err.sigma2_a) * 1 / conv.ln_to_log);
+    double const v = fits.phase.b * conv.k_v * (1 / m::refractive_index);
+    set(fit_column::v, g, v);
+    set(fit_column::v_e, g, std::sqrt(fits.phase.sigma2_b) * conv.k_v_err * (1 / m::refractive_index));
+    double const w_l = std::fabs(lin.b) * conv.k_w_l;
+    set(fit_column::w_l, g, w_l);
+    set(fit_column::w_l_e, g, std::sqrt(fits.power.lin_err.sigma2_b) * conv.k_w_l_err);
+    double const fit_sqrt = std::sqrt(std::fabs(quad.b));
+    set(fit_column::w_s, g, fit_sqrt * conv.k_w_s);
+    set(fit_column::w_s_e, g, std::sqrt(fits.power.quad_err.sigma2_b) / 2. / fit_sqrt * conv.k_w_s);
+    set(fit_column::sd_l, g, lin.chi2);
+    set(fit_column::sd_s, g, quad.chi2);
+    set(fit_column::sd_phi, g, fits.phase.chi2);
+    out.gflg[g] = (std::fabs(v) - (m::v_max_m_s - w_l * (m::v_max_m_s / m::w_max_m_s)) < 0) ? 1 : 0;
+    out.nlag[g] = static_cast<std::int16_t>(detail::bit_count(f.ws.power_mask[static_cast<std::size_t>(r)]));
+  }
+  if (p.xcf == 0) return;  // RST computes the XCF values anyway but does not write them
+
+  elevation_geometry const geom{p.site.interfer_m[0], p.site.interfer_m[1], p.site.interfer_m[2],
+                                p.site.maxbeam,       p.site.bmoff_deg,     p.site.bmsep_deg};
+  auto const v2 = detail::elevation_v2_beam::prepare(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
+  auto const v1 = detail::elevation_v1_beam::prepare(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, p.site.phidiff);
+  auto const elevation = [&](double psi) {
+    switch (opt.elevation) {
+      case elevation_method::v2: return v2.solve(psi);
+      case elevation_method::v1: return v1.solve(psi);
+      case elevation_method::goose: return elevation_goose(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, psi);
+    }
+    return v2.solve(psi);
+  };
+  auto const err = m::elevation_error_beam::prepare(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
+  for (auto r : f.ws.alive) {
+    auto const g = f.global(r);
+    auto& xfit = f.ws.fits[static_cast<std::size_t>(r)].xcf;
+    auto const* xcf = f.xcf(r);
+    // set_xcf_phi0: lag-table row 0 of the raw XCF, and the fitted intercept, times phidiff.
+    double const phi0 = std::atan2(static_cast<double>(xcf[1]), static_cast<double>(xcf[0])) * p.site.phidiff;
+    xfit.a *= p.site.phidiff;
+    set(fit_column::phi0, g, phi0);
+    set(fit_column::elv, g, elevation(phi0));
+    set(fit_column::elv_fitted, g, elevation(xfit.a));
+    set(fit_column::elv_error, g, err.error_deg(xfit.a, xfit.sigma2_a));
+    set(fit_column::phi0_e, g, std::sqrt(xfit.sigma2_a));
+    set(fit_column::x_sd_phi, g, xfit.chi2);
+  }
+}
+
+// ---- driver ------------------------------------------------------------------------------------
+
+/** The whole algorithm for one record, in RST's order (fitacftoplevel.c, Fitacf). */
+void fit_record(acf_batch_view const& in, std::int32_t index, fitacf3_options const& opt, fit_batch_view const& out,
+                workspace& ws) {
+  record_params const& p = in.rec[index];
+  ws.resize(p.nrang, p.mplgs);
+  record_fit f{in, out, p, ws, index};
+
+  lag_table const lags = determine_lags(p);
+  double const noise_pwr = noise_power(f);
+  select_ranges(f, noise_pwr);
+  find_tx_samples(f);
+  mark_tx_overlap(f, lags);
+  fill_power_points(f, lags);
+  filter_low_power_lags(f);
+  filter_bad_acfs(f);
+  fit_powers(f, lags);  // before the phase fits: the phase σ depends on the fitted power decay
+  fit_acf_phases(f, lags);
+  if (p.xcf != 0) fit_xcf_phases(f, lags);  // nothing from it is written when xcf == 0
+  determinations(f, noise_pwr, opt);
+}
+
+}  // namespace
+
+result<void> validate(acf_batch_view const& in) {
+  auto const invalid = [](std::int32_t i, std::string what) {
+    return fail(errc::invalid_argument, fmt::format("batch record {}: {}", i, what));
+  };
+  if (in.n_rec < 0 || in.n_ranges < 0) return fail(errc::invalid_argument, "negative batch extents");
+  if (in.n_rec > 0 && (in.lag_stride < 1 || in.lag_stride > max_lags))
+    return fail(errc::invalid_argument, fmt::format("lag_stride {} outside 1..{}", in.lag_stride, max_lags));
+  std::int64_t next = 0;
+  for (std::int32_t i = 0; i < in.n_rec; ++i) {
+    auto const& p = in.rec[i];
+    if (p.range_begin != next) return invalid(i, "ranges are not stored back to back");
+    if (p.nrang < 1) return invalid(i, "nrang < 1");
+    next += p.nrang;
+    if (p.mplgs < 1 || p.mplgs > in.lag_stride) return invalid(i, "mplgs outside 1..lag_stride");
+    if (p.mppul < 1 || p.mppul > max_pulses) return invalid(i, "mppul outside 1..max_pulses");
+    if (p.smsep_us <= 0) return invalid(i, "smsep <= 0");
+    for (std::int32_t l = 0; l < p.mplgs; ++l)
+      for (int k = 0; k < 2; ++k)
+        if (std::find(p.pulse, p.pulse + p.mppul, p.lag[k][l]) == p.pulse + p.mppul)
+          return invalid(i, fmt::format("lag-table row {} names a pulse that is not in the pulse table", l));
+  }
+  if (next != in.n_ranges) return fail(errc::invalid_argument, "n_ranges is not the sum of nrang");
+  return {};
+}
+
+namespace detail {
+
+host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx) {
+  host_fit_batch result(in, fit_algorithm::fitacf3);
+  fit_batch_view const out = result.view();
+  ctx.parallel_for(in.n_rec, 4, [&](std::int64_t begin, std::int64_t end) {
+    thread_local workspace ws;
+    for (std::int64_t i = begin; i < end; ++i) fit_record(in, static_cast<std::int32_t>(i), opt, out, ws);
+  });
+  return result;
+}
+
+}  // namespace detail
+
+result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx) {
+  if (ctx.where != backend::cpu)
+    return fail(errc::unsupported, "FITACF 3.0 runs on the CPU only in this version (no CUDA backend yet)");
+  if (auto v = validate(in); !v) return unexpected(std::move(v.error()));
+  return detail::fitacf3_cpu(in, opt, ctx);
+}
+
+}  // namespace rstx::fit
