@@ -3,10 +3,15 @@
 // A command's callback stores its exit status in `exit_status` (see exit codes in main.cpp).
 #include <CLI/CLI.hpp>
 
+#include "rstx/dmap/reader.hpp"
+
 namespace rstx::cli {
 
 /** Exit statuses shared by every rstx program. */
 enum exit_code : int { ok = 0, usage = 1, bad_input = 2, io_error = 3, internal = 4, differ = 5 };
+
+/** Adds --max-record-size (bytes, with K/M/G suffixes) to a command that reads DMAP files. */
+void add_reader_options(CLI::App* cmd, dmap::reader_options& opt);
 
 void add_dump(CLI::App& app, int& exit_status);
 void add_info(CLI::App& app, int& exit_status);

@@ -17,10 +17,13 @@ struct convert_options {
   std::string compress;  // empty: from the output suffix
   int level = 9;
   bool recover = false;
+  dmap::reader_options reader;
 };
 
 int run_convert(convert_options const& o) {
-  auto rd = dmap::reader::open(o.in, {.recover = o.recover});
+  auto ro = o.reader;
+  ro.recover = o.recover;
+  auto rd = dmap::reader::open(o.in, ro);
   if (!rd) return report("rstx convert", rd.error());
   dmap::writer_options wo;
   wo.level = o.level;
@@ -61,6 +64,7 @@ void add_convert(CLI::App& app, int& exit_status) {
       ->check(CLI::IsMember({"none", "bzip2", "gzip", "zstd"}));
   cmd->add_option("--level", o->level, "Compression level")->check(CLI::Range(1, 19));
   cmd->add_flag("--recover", o->recover, "Skip damaged stretches (reported on stderr) and keep every valid record");
+  add_reader_options(cmd, o->reader);
   cmd->footer("Without --recover a damaged input stops the conversion and leaves any existing output untouched.");
   cmd->callback([o, &exit_status] { exit_status = run_convert(*o); });
 }

@@ -22,6 +22,7 @@ struct diff_options {
   bool no_default_ignore = false;
   bool json = false;
   bool quiet = false;
+  dmap::reader_options reader;
 };
 
 std::string num(double v) { return fmt::format("{:.9g}", v); }
@@ -79,9 +80,9 @@ nlohmann::json to_json(diff_options const& o, dmap::compare_result const& r) {
 int run_diff(diff_options& o) {
   if (o.no_default_ignore) o.cmp.ignore.clear();
   o.cmp.ignore.insert(o.cmp.ignore.end(), o.ignore.begin(), o.ignore.end());
-  auto ra = dmap::reader::open(o.a);
+  auto ra = dmap::reader::open(o.a, o.reader);
   if (!ra) return report("rstx diff", ra.error());
-  auto rb = dmap::reader::open(o.b);
+  auto rb = dmap::reader::open(o.b, o.reader);
   if (!rb) return report("rstx diff", rb.error());
   dmap::compare_result result;
   dmap::record x, y;
@@ -121,6 +122,7 @@ void add_diff(CLI::App& app, int& exit_status) {
   cmd->add_option("--show", o->cmp.keep_largest, "How many of the largest differences to list")->capture_default_str();
   cmd->add_flag("--json", o->json, "Summary as JSON");
   cmd->add_flag("-q,--quiet", o->quiet, "No output; the exit status says equal (0) or different (5)");
+  add_reader_options(cmd, o->reader);
   cmd->footer("Exit status: 0 equal within tolerance, 5 different, 2/3 when a file cannot be read.");
   cmd->callback([o, &exit_status] { exit_status = run_diff(*o); });
 }

@@ -21,6 +21,7 @@ struct dump_options {
   bool json = false;
   bool headers_only = false;
   bool recover = false;
+  dmap::reader_options reader;
   std::optional<std::int64_t> first;
   std::optional<std::int64_t> count;
   std::vector<std::string> fields;
@@ -126,7 +127,7 @@ nlohmann::json to_json(dmap::record const& r, std::int64_t index, std::int64_t o
 }
 
 int run_dump(dump_options const& o) {
-  dmap::reader_options ro;
+  dmap::reader_options ro = o.reader;
   ro.recover = o.recover;
   auto rd = dmap::reader::open(o.path, ro);
   if (!rd) return report("rstx dump", rd.error());
@@ -176,6 +177,7 @@ void add_dump(CLI::App& app, int& exit_status) {
   cmd->add_option("--first", o->first, "Index of the first record to print (0-based)");
   cmd->add_option("--count", o->count, "Number of records to print");
   cmd->add_flag("--recover", o->recover, "Skip damaged stretches (reported on stderr) instead of stopping");
+  add_reader_options(cmd, o->reader);
   cmd->callback([o, &exit_status] { exit_status = run_dump(*o); });
 }
 

@@ -22,6 +22,7 @@ namespace {
 struct info_options {
   std::vector<std::string> paths;
   bool json = false;
+  dmap::reader_options reader;
 };
 
 struct summary {
@@ -102,10 +103,11 @@ void add_record(summary& s, dmap::record const& r) {
   }
 }
 
-result<summary> summarize(std::string const& path) {
+result<summary> summarize(std::string const& path, dmap::reader_options opt) {
   summary s;
   s.path = path;
-  auto rd = dmap::reader::open(path, {.recover = true});
+  opt.recover = true;
+  auto rd = dmap::reader::open(path, opt);
   if (!rd) return unexpected(std::move(rd.error()));
   s.comp = rd->input_compression();
   dmap::record r;
@@ -181,7 +183,7 @@ nlohmann::json to_json(summary const& s) {
 int run_info(info_options const& o) {
   int status = ok;
   for (auto const& path : o.paths) {
-    auto s = summarize(path);
+    auto s = summarize(path, o.reader);
     if (!s) {
       status = std::max(status, report("rstx info", s.error()));
       continue;
@@ -201,6 +203,7 @@ void add_info(CLI::App& app, int& exit_status) {
   auto* cmd = app.add_subcommand("info", "Summarise DMAP files: type, records, time span, stations, beams, damage");
   cmd->add_option("files", o->paths, "DMAP files, plain or compressed; - for standard input")->required();
   cmd->add_flag("--json", o->json, "One JSON object per file");
+  add_reader_options(cmd, o->reader);
   cmd->footer("Exit status: 0 when every file is intact, 2 when a file has damaged records (still summarised),\n"
               "3 when a file cannot be read.");
   cmd->callback([o, &exit_status] { exit_status = run_info(*o); });

@@ -8,6 +8,15 @@
 #include "report.hpp"
 #include "rstx/core/version.hpp"
 
+namespace rstx::cli {
+void add_reader_options(CLI::App* cmd, dmap::reader_options& opt) {
+  cmd->add_option("--max-record-size", opt.max_record_bytes,
+                  "Largest record accepted, in bytes (suffixes K, M, G); larger records are errors")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+}
+}  // namespace rstx::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"rstx: inspect, check, compare, convert and simulate SuperDARN DMAP files", "rstx"};
   app.set_version_flag("--version", std::string("rstx ") + rstx::version_string);

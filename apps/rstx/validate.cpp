@@ -20,13 +20,16 @@ struct validate_options {
   bool strict = false;
   bool quiet = false;
   std::string expect;
+  dmap::reader_options reader;
 };
 
 /** Checks one file; returns the problems found (empty: valid). Reading errors end the check. */
 std::vector<std::string> check_file(std::string const& path, validate_options const& o, std::int64_t& records,
                                     std::map<dmap::product, std::int64_t>& kinds, int& status) {
   std::vector<std::string> problems;
-  auto rd = dmap::reader::open(path, {.recover = true});
+  auto opt = o.reader;
+  opt.recover = true;
+  auto rd = dmap::reader::open(path, opt);
   if (!rd) {
     status = std::max(status, exit_status_for(rd.error().code));
     problems.push_back(rd.error().message());
@@ -97,6 +100,7 @@ void add_validate(CLI::App& app, int& exit_status) {
   cmd->add_flag("--strict", o->strict, "Require every field current RST writes (default: only what processing needs)");
   cmd->add_option("--type", o->expect, "Require this record type")->check(CLI::IsMember({"rawacf", "fitacf", "grid", "map"}));
   cmd->add_flag("-q,--quiet", o->quiet, "Print only failures");
+  add_reader_options(cmd, o->reader);
   cmd->footer("Every problem in a file is listed (up to 20). Exit status: 0 all files valid, 2 a file is invalid,\n"
               "3 a file cannot be read.");
   cmd->callback([o, &exit_status] { exit_status = run_validate(*o); });

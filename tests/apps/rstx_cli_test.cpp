@@ -208,6 +208,15 @@ TEST(RstxCli, ConvertRoundTripsAndSalvages) {
   EXPECT_EQ(salvaged->size(), 3u);
 }
 
+TEST(RstxCli, RecordSizeLimitIsConfigurable) {
+  auto const raw = q(shared("data/real/test.rawacf"));
+  auto r = rstx("validate --max-record-size 10K " + raw);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("too_large"), std::string::npos) << r.out;
+  EXPECT_EQ(rstx("validate --max-record-size 1M " + raw).status, 0);
+  EXPECT_EQ(rstx("dump --max-record-size 10K " + raw).status, 2);
+}
+
 TEST(RstxCli, ReadsStandardInput) {
   auto r = test::run("cat " + q(shared("data/real/test.rawacf.bz2")) + " | " + rstx_bin() + " info -");
   EXPECT_EQ(r.status, 0);
