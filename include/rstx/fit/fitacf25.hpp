@@ -20,6 +20,10 @@
  */
 #include <cstdint>
 
+#include "rstx/core/error.hpp"
+#include "rstx/fit/batch.hpp"
+#include "rstx/fit/exec.hpp"
+
 namespace rstx::fit {
 
 /** Options of FITACF 2.5. The defaults reproduce `make_fit -fitacf2` of RST 5.0. */
@@ -38,5 +42,29 @@ struct fitacf25_options {
    */
   bool old_elevation = false;
 };
+
+/**
+ * Fits every record of `in` with FITACF 2.5. Output: one record_result per input record (noise.sky,
+ * the tdiff used) and, over the input's range indexing, pwr0_db for every range and, where the ACF
+ * was fitted (qflg == 1), the ACF columns, nlag, gflg and, for records with xcf != 0, the XCF block
+ * (x_qflg, x_gflg, x_p_l ... x_sd_phi, phi0, phi0_e, elv, elv_low, elv_high). Ranges with qflg
+ * 2, 4 (rejected) or 8 (velocity above the aliasing limit) are not written, as in RST.
+ *
+ * Records with nave <= 1 are not fitted (all outputs zero, as in RST). Threads run over records;
+ * the results do not depend on their number.
+ *
+ * Errors: errc::invalid_argument if the batch's extents are inconsistent; errc::unsupported for a
+ * backend this build does not have, and for records RST cannot handle either (more than 500
+ * transmitter-overlapped samples: RST overflows its list), naming the batch record; errc::bad_value
+ * for a record whose smsep and txpl are both <= 0 (RST then works on an undefined list).
+ */
+[[nodiscard]] result<host_fit_batch> fitacf25(acf_batch_view const& in, fitacf25_options const& opt = {},
+                                              exec_context const& ctx = exec_context::cpu());
+
+namespace detail {
+/** The CPU implementation (threads over records from ctx.pool). */
+[[nodiscard]] result<host_fit_batch> fitacf25_cpu(acf_batch_view const& in, fitacf25_options const& opt,
+                                                  exec_context const& ctx);
+}  // namespace detail
 
 }  // namespace rstx::fit

@@ -214,8 +214,8 @@ result<void> fit_record(record_params const& p, record_samples const& in, bool f
 
   // fill_fit_block: FitPrm.pwr0 and FitPrm.noise are int.
   scratch.pwr0_int.resize(nrang);
-  for (std::size_t r = 0; r < nrang; ++r) scratch.pwr0_int[r] = trunc_to_int32_x86(in.pwr0[r]);
-  std::int32_t const noise_int = trunc_to_int32_x86(p.noise_search);
+  for (std::size_t r = 0; r < nrang; ++r) scratch.pwr0_int[r] = x86_double_to_int(in.pwr0[r]);
+  std::int32_t const noise_int = x86_double_to_int(p.noise_search);
 
   // calc_skynoise: mean of up to ten non-zero values among the lowest nrang/3 lag-0 powers
   // (zeros are added but not counted); the search noise if that is below 1.

@@ -361,19 +361,66 @@ TEST(Fitacf25Record, ExtraReferencesBitIdentical) {
   }
 }
 
+// smsep 0 (deviations.txt): make_fit in rstx leaves the record out, but the core handles it as RST
+// does (txpl in place of smsep), bit for bit.
+TEST(Fitacf25Record, ZeroSmsepUsesTxplLikeRst) {
+  fs::path const dir = fs::path(RSTX_SOURCE_DIR) / "tests/data/fit/fitacf25";
+  check_file((dir / "borealis_smsep0.rawacf").string(), (dir / "borealis_smsep0.rst-fitacf25.fitacf").string());
+}
+
+// Stale XCF ranges (deviations.txt): RST lists, in a record with xcf = 0 and nave <= 1, the ranges
+// whose XCF fit succeeded in the record before (FitData.xrng is neither reset nor reallocated),
+// with zero values. rstx fits every record on its own: nothing is listed.
+TEST(Fitacf25Record, StaleXcfRangesOfThePreviousRecordAreNotRepeated) {
+  fs::path const dir = fs::path(RSTX_SOURCE_DIR) / "tests/data/fit/fitacf25";
+  auto raws = dmap::read_file((dir / "borealis_stale_xcf.rawacf").string());
+  auto refs = dmap::read_file((dir / "borealis_stale_xcf.rst-fitacf25.fitacf").string());
+  ASSERT_TRUE(raws && refs);
+  ASSERT_EQ(raws->size(), 2U);
+  ASSERT_EQ(refs->size(), 2U);
+  auto ref0 = dmap::decode_fitacf((*refs)[0], dmap::strictness::lenient);
+  auto ref1 = dmap::decode_fitacf((*refs)[1], dmap::strictness::lenient);
+  ASSERT_TRUE(ref0 && ref1);
+  // RST: record 1 lists exactly the ranges of record 0 whose XCF fit succeeded, all zero.
+  std::vector<std::int64_t> xfitted;
+  auto x_qflg = ref0->get("x_qflg");
+  ASSERT_TRUE(x_qflg.has_value());
+  for (std::size_t s = 0; s < ref0->snum(); ++s) {
+    if (x_qflg->to_int64(s) == 1) xfitted.push_back(ref0->slist->to_int64(s));
+  }
+  ASSERT_FALSE(xfitted.empty());
+  ASSERT_EQ(ref1->snum(), xfitted.size());
+  for (std::size_t s = 0; s < ref1->snum(); ++s) {
+    EXPECT_EQ(ref1->slist->to_int64(s), xfitted[s]);
+    EXPECT_EQ(ref1->get("qflg")->to_int64(s), 0);
+    EXPECT_EQ(ref1->get("p_l")->at<float>(s), 0.0F);
+  }
+  // rstx: record 1 (nave 1) fits nothing.
+  auto raw1 = dmap::decode_rawacf((*raws)[1], dmap::strictness::lenient);
+  ASSERT_TRUE(raw1);
+  radar::site site;
+  site.interferometer_m = {0.0, 100.0, 0.0};
+  fit_input in = make_input(*raw1, site);
+  record_scratch scratch;
+  record_result res;
+  ASSERT_TRUE(fit_record(in.prm, in.samples(), true, scratch, res));
+  for (auto const& a : res.acf) EXPECT_NE(a.qflg, qflg_ok);
+  for (auto const& x : res.xcf) EXPECT_NE(x.qflg, qflg_ok);
+}
+
 // ---- unit checks of the traps ----
 TEST(Fitacf25Record, TruncationToIntFollowsX86) {
-  EXPECT_EQ(trunc_to_int32_x86(2.9), 2);
-  EXPECT_EQ(trunc_to_int32_x86(-2.9), -2);
-  EXPECT_EQ(trunc_to_int32_x86(-0.5), 0);
-  EXPECT_EQ(trunc_to_int32_x86(2147483647.0), 2147483647);
-  EXPECT_EQ(trunc_to_int32_x86(-2147483648.0), INT32_MIN);
-  EXPECT_EQ(trunc_to_int32_x86(-2147483648.9), INT32_MIN);
-  EXPECT_EQ(trunc_to_int32_x86(2147483648.0), INT32_MIN);  // out of range: "integer indefinite"
-  EXPECT_EQ(trunc_to_int32_x86(1.3e10F), INT32_MIN);
-  EXPECT_EQ(trunc_to_int32_x86(-1.3e10F), INT32_MIN);
-  EXPECT_EQ(trunc_to_int32_x86(std::nan("")), INT32_MIN);
-  EXPECT_EQ(trunc_to_int32_x86(HUGE_VAL), INT32_MIN);
+  EXPECT_EQ(x86_double_to_int(2.9), 2);
+  EXPECT_EQ(x86_double_to_int(-2.9), -2);
+  EXPECT_EQ(x86_double_to_int(-0.5), 0);
+  EXPECT_EQ(x86_double_to_int(2147483647.0), 2147483647);
+  EXPECT_EQ(x86_double_to_int(-2147483648.0), INT32_MIN);
+  EXPECT_EQ(x86_double_to_int(-2147483648.9), INT32_MIN);
+  EXPECT_EQ(x86_double_to_int(2147483648.0), INT32_MIN);  // out of range: "integer indefinite"
+  EXPECT_EQ(x86_double_to_int(1.3e10F), INT32_MIN);
+  EXPECT_EQ(x86_double_to_int(-1.3e10F), INT32_MIN);
+  EXPECT_EQ(x86_double_to_int(std::nan("")), INT32_MIN);
+  EXPECT_EQ(x86_double_to_int(HUGE_VAL), INT32_MIN);
 }
 
 record_params tauscan_like() {

@@ -22,13 +22,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifndef RSTX_HOST_DEVICE
-#if defined(__CUDACC__)
-#define RSTX_HOST_DEVICE __host__ __device__
-#else
-#define RSTX_HOST_DEVICE
-#endif
-#endif
+#include "detail/host_device.hpp"  // RSTX_HOST_DEVICE, x86_double_to_int
 
 namespace rstx::fit::detail::fit25 {
 
@@ -55,16 +49,12 @@ inline constexpr int phase_oscillating = 16;
 inline constexpr int phase_no_convergence = 32;
 
 /**
- * C conversion of a float or double to int as x86-64 executes it (cvttss2si / cvttsd2si):
- * truncation toward zero, and INT32_MIN (the "integer indefinite" value) for NaN and for values
- * whose truncation does not fit in int32. C leaves the out-of-range case undefined; RST's output
- * depends on it (records with powers above 2^31). Floats convert to double exactly, so one
- * function serves both.
+ * C's conversion of a float or double to int as x86-64 executes it (cvttss2si / cvttsd2si):
+ * truncation toward zero, INT32_MIN for NaN and for values out of the int32 range. RST's output
+ * depends on the out-of-range case (records with powers above 2^31), which C leaves undefined.
+ * Floats convert to double exactly, so the shared double version serves both.
  */
-RSTX_HOST_DEVICE constexpr std::int32_t trunc_to_int32_x86(double x) noexcept {
-  if (x > -2147483649.0 && x < 2147483648.0) return static_cast<std::int32_t>(x);
-  return INT32_MIN;
-}
+using rstx::fit::detail::x86_double_to_int;
 
 /** Two's complement increment/decrement (RST's n_twopi++ on INT32_MIN/INT32_MAX wraps on x86). */
 RSTX_HOST_DEVICE constexpr std::int32_t wrapping_add(std::int32_t a, std::int32_t b) noexcept {
@@ -281,7 +271,7 @@ RSTX_HOST_DEVICE inline phase_fit_result do_phase_fit(double omega_start, bool x
       double const phitmp = ((pi + phi_pred - phi_res[k]) / (2 * pi) - ((omega_loc > 0) ? 0.0 : 1.0));
       double phiint = 0.0;
       double const phifrc = std::modf(phitmp, &phiint);
-      std::int32_t n_twopi = trunc_to_int32_x86(phiint);
+      std::int32_t n_twopi = x86_double_to_int(phiint);
       if (phifrc > 0.5) n_twopi = wrapping_add(n_twopi, 1);
       if (phifrc < -0.5) n_twopi = wrapping_add(n_twopi, -1);
       double phi_tot = phi_res[k] + n_twopi * (2 * pi);

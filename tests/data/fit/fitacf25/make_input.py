@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Derive a small rawacf test input from an existing one (used by make_references.sh).
 
-usage: make_input.py IN OUT [--records A:B] [--scale F] [--set name=value ...] [--rec I name=value ...]
+usage: make_input.py IN OUT [--records A:B] [--nrang N] [--scale F] [--set name=value ...] [--rec I name=value ...]
 
   --records A:B       keep records A..B-1 (Python slice of the input's records)
+  --nrang N           keep the first N ranges (nrang, pwr0, and the slist entries below N with their
+                      acfd/xcfd columns)
   --scale F           multiply pwr0, acfd, xcfd and noise.search/noise.mean by F (float32 result)
   --set name=value    rewrite a scalar in every record (its type is kept)
   --rec I name=value  rewrite a scalar in record I (after --records) only
@@ -25,11 +27,30 @@ def convert(t, v):
     return float(v) if t in (4, 8) else int(v)
 
 
+def truncate_ranges(ar, n):
+    """First n ranges only: pwr0[:n], slist entries < n and their acfd/xcfd columns."""
+    by = {x[0]: x for x in ar}
+    keep = [i for i, r in enumerate(by['slist'][3]) if r < n] if 'slist' in by else []
+    out = []
+    for name, t, dims, v in ar:
+        if name == 'pwr0':
+            dims, v = (n,), list(v[:n])
+        elif name == 'slist':
+            dims, v = (len(keep),), [v[i] for i in keep]
+        elif name in ('acfd', 'xcfd'):
+            per = dims[0] * dims[1]
+            v = [x for i in keep for x in v[i * per:(i + 1) * per]]
+            dims = (dims[0], dims[1], len(keep))
+        out.append((name, t, dims, v))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('inp')
     ap.add_argument('out')
     ap.add_argument('--records', default=None)
+    ap.add_argument('--nrang', type=int, default=None)
     ap.add_argument('--scale', type=float, default=None)
     ap.add_argument('--set', action='append', default=[])
     ap.add_argument('--rec', nargs=2, action='append', default=[])
@@ -53,6 +74,9 @@ def main():
             if a.scale is not None and name in ('noise.search', 'noise.mean'):
                 v = f32(v * a.scale)
             sc2.append((name, t, v))
+        if a.nrang is not None:
+            sc2 = [(n, t, a.nrang if n == 'nrang' else v) for n, t, v in sc2]
+            ar = truncate_ranges(ar, a.nrang)
         ar2 = []
         for name, t, dims, v in ar:
             if a.scale is not None and name in ('pwr0', 'acfd', 'xcfd'):
