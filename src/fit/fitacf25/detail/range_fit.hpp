@@ -172,6 +172,9 @@ RSTX_HOST_DEVICE inline double omega_guess(double const* mag, double const* tau,
   int nave = 0;
   double omega = 0.0, omega2 = 0.0, average = 0.0, sigma = 0.0, tau_lim = 1.0, sum_w = 0.0;
   double two_sigma = sigma = 2 * pi;
+  // RST restarts the pass whenever the spread it computes is exactly 2π; real data never repeat
+  // that, but it would loop for ever. rstx gives up (returns 0) after many restarts instead.
+  int restarts = 0;
   while (tau_lim < 3 && nave < 3) {
     for (int j = 1; j <= tau_lim; ++j) {
       for (int i = 0; i < mplgs - j; ++i) {
@@ -196,6 +199,7 @@ RSTX_HOST_DEVICE inline double omega_guess(double const* mag, double const* tau,
       sigma = ((omega2 / sum_w) - average * average) / (nave - 1);
       sigma = (sigma > 0.0) ? std::sqrt(sigma) : 0.0;
       two_sigma = 2.0 * sigma;
+      if (++restarts > 64) return 0.0;
       omega = 0.0;
       omega2 = 0.0;
       sum_w = 0;
