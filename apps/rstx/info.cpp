@@ -1,5 +1,6 @@
 // rstx info FILE...: what a file holds (record type and count, time span, stations, beams, channels,
 // frequencies) and how much of it is damaged. Damaged stretches are skipped and counted.
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -19,6 +20,12 @@ namespace rstx::cli {
 
 namespace {
 
+template <class T>
+concept array_ref_like = requires(T const& a, std::size_t i) {
+  a.count();
+  a.to_double(i);
+};
+
 struct info_options {
   std::vector<std::string> paths;
   bool json = false;
@@ -36,6 +43,11 @@ struct summary {
   std::optional<int> fmin_khz, fmax_khz;
   std::int64_t scans = 0;
   std::int64_t vectors = 0;
+  std::set<std::string> algorithms;     // fitacf
+  std::int64_t fitted = 0;              // fitacf: ranges in slist
+  std::int64_t ground_scatter = 0;      // fitacf: of those, gflg set
+  std::optional<std::int64_t> min_vectors, max_vectors;  // grid/map: per record
+  std::optional<double> vmin, vmax;     // fitacf: v; grid/map: vector.vel.median (m/s)
   std::int64_t corrupt_regions = 0;
   std::int64_t corrupt_bytes = 0;
   std::vector<std::string> problems;
@@ -56,6 +68,15 @@ std::string time_text(double epoch) {
 void note_time(summary& s, double t) {
   if (!s.first_time || t < *s.first_time) s.first_time = t;
   if (!s.last_time || t > *s.last_time) s.last_time = t;
+}
+
+void note_velocity(summary& s, array_ref_like auto const& a) {
+  for (std::size_t i = 0; i < a.count(); ++i) {
+    double const v = a.to_double(i);
+    if (!std::isfinite(v)) continue;
+    s.vmin = s.vmin ? std::min(*s.vmin, v) : v;
+    s.vmax = s.vmax ? std::max(*s.vmax, v) : v;
+  }
 }
 
 void add_record(summary& s, dmap::record const& r) {
@@ -82,6 +103,13 @@ void add_record(summary& s, dmap::record const& r) {
       s.fmin_khz = s.fmin_khz ? std::min(*s.fmin_khz, f) : f;
       s.fmax_khz = s.fmax_khz ? std::max(*s.fmax_khz, f) : f;
     }
+    if (kind == dmap::product::fitacf) {
+      if (auto a = r.find_scalar_last("algorithm", type::string)) s.algorithms.insert(std::string(a->as_string()));
+      if (auto sl = r.find_array_last("slist", type::short_)) s.fitted += static_cast<std::int64_t>(sl->count());
+      if (auto g = r.find_array_last("gflg", type::char_))
+        for (std::size_t i = 0; i < g->count(); ++i) s.ground_scatter += g->at<std::int8_t>(i) != 0;
+      if (auto v = r.find_array_last("v", type::float_)) note_velocity(s, *v);
+    }
   } else if (kind == dmap::product::grid || kind == dmap::product::map) {
     auto g = dmap::decode_grid(r, dmap::strictness::lenient);
     if (!g) {
@@ -99,7 +127,11 @@ void add_record(summary& s, dmap::record const& r) {
         s.fmin_khz = s.fmin_khz ? std::min(*s.fmin_khz, khz) : khz;
         s.fmax_khz = s.fmax_khz ? std::max(*s.fmax_khz, khz) : khz;
       }
-    s.vectors += static_cast<std::int64_t>(g->nvectors);
+    auto const n = static_cast<std::int64_t>(g->nvectors);
+    s.vectors += n;
+    s.min_vectors = s.min_vectors ? std::min(*s.min_vectors, n) : n;
+    s.max_vectors = s.max_vectors ? std::max(*s.max_vectors, n) : n;
+    if (auto v = g->get("vector.vel.median"); v && v->type() == dmap::type::float_) note_velocity(s, *v);
   }
 }
 
@@ -157,7 +189,14 @@ void print_text(summary const& s) {
   if (!s.nrangs.empty()) fmt::print("  nrang:       {}\n", set_text(s.nrangs));
   if (!s.mplgs.empty()) fmt::print("  mplgs:       {}\n", set_text(s.mplgs));
   if (s.scans > 0) fmt::print("  scans:       {}\n", s.scans);
-  if (s.vectors > 0) fmt::print("  vectors:     {}\n", s.vectors);
+  if (!s.algorithms.empty()) fmt::print("  algorithm:   {}\n", fmt::join(s.algorithms, " "));
+  if (s.kinds.count(dmap::product::fitacf) != 0 && s.records > 0)
+    fmt::print("  fitted:      {} ranges ({:.1f} per record, {} flagged ground scatter)\n", s.fitted,
+               static_cast<double>(s.fitted) / static_cast<double>(s.records), s.ground_scatter);
+  if (s.min_vectors)
+    fmt::print("  vectors:     {} ({} to {} per record, {:.1f} on average)\n", s.vectors, *s.min_vectors, *s.max_vectors,
+               static_cast<double>(s.vectors) / static_cast<double>(s.records));
+  if (s.vmin) fmt::print("  velocity:    {:.1f} to {:.1f} m/s\n", *s.vmin, *s.vmax);
   fmt::print("  corrupt:     {}", s.corrupt_regions == 0 ? "none\n"
                                                           : fmt::format("{} damaged stretch(es), {} bytes skipped\n",
                                                                         s.corrupt_regions, s.corrupt_bytes));
@@ -177,6 +216,13 @@ nlohmann::json to_json(summary const& s) {
     j["end"] = time_text(*s.last_time);
   }
   if (s.fmin_khz) j["frequency_khz"] = {*s.fmin_khz, *s.fmax_khz};
+  if (!s.algorithms.empty()) j["algorithms"] = s.algorithms;
+  if (s.kinds.count(dmap::product::fitacf) != 0) {
+    j["fitted_ranges"] = s.fitted;
+    j["ground_scatter_ranges"] = s.ground_scatter;
+  }
+  if (s.min_vectors) j["vectors_per_record"] = {*s.min_vectors, *s.max_vectors};
+  if (s.vmin) j["velocity_m_s"] = {*s.vmin, *s.vmax};
   return j;
 }
 

@@ -99,6 +99,23 @@ TEST(RstxCli, InfoSummarisesAndCountsDamage) {
   EXPECT_NE(missing.out.find("/nonexistent/x.rawacf"), std::string::npos);
 }
 
+TEST(RstxCli, InfoSummarisesFitsAndGrids) {
+  auto f = rstx("info " + q(shared("data/real/test.rawacf.rst-fitacf3.fitacf")));
+  ASSERT_EQ(f.status, 0) << f.out;
+  EXPECT_NE(f.out.find("algorithm:   fitacf3"), std::string::npos);
+  // slist holds 15 ranges in record 0 of this reference (see the fitacf3 reference file)
+  EXPECT_NE(f.out.find("fitted:      "), std::string::npos);
+  EXPECT_NE(f.out.find("velocity:    "), std::string::npos);
+  auto g = rstx("info --json " + q(shared("data/synth/cly_30min_int.rst-fitacf3.grid")));
+  ASSERT_EQ(g.status, 0);
+  auto j = nlohmann::json::parse(g.out);
+  EXPECT_EQ(j["records"], 13);
+  EXPECT_EQ(j["vectors"], 2352);
+  EXPECT_EQ(j["vectors_per_record"][0], 140);
+  EXPECT_EQ(j["vectors_per_record"][1], 212);
+  EXPECT_GE(j["velocity_m_s"][0].get<double>(), 0.0);  // grid velocities are magnitudes
+}
+
 TEST(RstxCli, ValidatePassesGoodFilesAndNamesProblems) {
   EXPECT_EQ(rstx("validate " + q(shared("data/real/test.rawacf")) + " " + q(shared("data/real/test.grid"))).status, 0);
   auto dir = test::scratch_dir("cli_validate");
