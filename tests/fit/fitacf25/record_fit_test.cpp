@@ -2,8 +2,9 @@
 //
 // Inputs are built straight from the DMAP views of the reference rawacf files, the way RST's
 // fill_fit_block builds its FitBlock, so this checks the algorithm alone (the make_fit acceptance
-// test checks the whole program). Every written float is compared bit for bit; the report lists
-// per field how many values are not bit-identical.
+// test checks the whole program); elevations come from the shared elevation_v2 (elevation.hpp).
+// Every written float is compared bit for bit; the report lists per field how many values are not
+// bit-identical.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "elevation.hpp"
 #include "fitacf25/detail/record_fit.hpp"
 #include "rstx/core/time.hpp"
 #include "rstx/dmap/products.hpp"
@@ -31,37 +33,6 @@ namespace rstx::fit::detail::fit25 {
 namespace {
 
 namespace fs = std::filesystem;
-
-// ---- elevation_v2 (fitacf3.md §15.1), written out here until the shared elevation functions
-// ---- (include/rstx/fit/elevation.hpp) exist; the driver test uses the shared one.
-struct site_geometry {
-  double x_m = 0, y_m = 0, z_m = 0;
-  int maxbeam = 0;
-  double bmoff_deg = 0, bmsep_deg = 0;
-};
-
-double elevation_v2_spec(site_geometry const& g, int bmnum, int tfreq, double tdiff, double psi_obs) {
-  double const X = g.x_m, Y = g.y_m, Z = g.z_m;
-  int const sgn = (Y < 0) ? -1 : 1;
-  double const boff = g.maxbeam / 2. - 0.5;
-  double const phi0 = (g.bmoff_deg + g.bmsep_deg * (bmnum - boff)) * pi / 180.;
-  double const cp0 = std::cos(phi0);
-  double const sp0 = std::sin(phi0);
-  double const psi_ele = -2 * pi * tfreq * tdiff * 1e-3;
-  double a0 = std::asin(sgn * Z * cp0 / std::sqrt(Y * Y + Z * Z));
-  if (a0 < 0) a0 = 0.;
-  double const ca0 = std::cos(a0);
-  double const sa0 = std::sin(a0);
-  double const psi_max = psi_ele + 2 * pi * tfreq * 1e3 / c_m_s * (X * sp0 + Y * std::sqrt(ca0 * ca0 - sp0 * sp0) + Z * sa0);
-  double const dpsi = psi_max - psi_obs;
-  double const n2pi = (Y > 0) ? std::floor(dpsi / (2 * pi)) : std::ceil(dpsi / (2 * pi));
-  double const d2pi = n2pi * 2 * pi;
-  psi_obs += d2pi;
-  double const E = (psi_obs / (2 * pi * tfreq * 1e3) + tdiff * 1e-6) * c_m_s - X * sp0;
-  double const alpha =
-      std::asin((E * Z + std::sqrt(E * E * Z * Z - (Y * Y + Z * Z) * (E * E - Y * Y * cp0 * cp0))) / (Y * Y + Z * Z));
-  return 180. * alpha / pi;
-}
 
 // ---- the FitBlock of one rawacf record ----
 struct fit_input {
@@ -207,8 +178,8 @@ void compare_file(std::string const& rawacf, std::string const& reference, repor
   auto const& t = first->prm;
   auto site = radar->site_at(epoch_from_ymdhms(t.year, t.month, t.day, t.hour, t.minute, t.second));
   ASSERT_TRUE(site) << site.error().message();
-  site_geometry geo{site->interferometer_m[0], site->interferometer_m[1], site->interferometer_m[2],
-                    site->maxbeam, site->bmoff_deg, site->bmsep_deg};
+  elevation_geometry geo{site->interferometer_m[0], site->interferometer_m[1], site->interferometer_m[2],
+                         site->maxbeam, site->bmoff_deg, site->bmsep_deg};
 
   record_scratch scratch;
   record_result res;
@@ -278,7 +249,7 @@ void compare_file(std::string const& rawacf, std::string const& reference, repor
       double elv = 0, elv_low = 0, elv_high = 0;
       if (res.elevation_wanted[r] != 0) {
         double const sgn = (geo.y_m > 0.0) ? 1.0 : -1.0;
-        auto e = [&](double psi) { return elevation_v2_spec(geo, raw->prm.bmnum, raw->prm.tfreq, in.tdiff_us, psi); };
+        auto e = [&](double psi) { return elevation_v2(geo, raw->prm.bmnum, raw->prm.tfreq, in.tdiff_us, psi); };
         elv = e(x.phi0);
         elv_low = e(x.phi0 + sgn * x.phi0_err);
         elv_high = e(x.phi0 - sgn * x.phi0_err);
