@@ -26,7 +26,6 @@ namespace rstx::fit {
 namespace {
 
 namespace m = detail::fitacf3;
-using m::for_each_lag;
 
 /** Lag-table rows as Determine_Lags sees them (§4). */
 struct lag_table {
@@ -52,7 +51,8 @@ struct workspace {
   std::vector<double> levels;          // [nrang] noise estimate
   std::vector<std::uint64_t> tx_bad;   // [nrang] lags overlapped by the transmitter
   std::vector<std::uint64_t> phase_mask, power_mask;  // [nrang] lags with phase / power points
-  std::vector<double> alpha2, ln_pwr, pwr_sigma, phi, phase_sigma, xphi;  // [nrang][mplgs]
+  std::vector<double> alpha2, ln_pwr, pwr_sigma;  // [nrang][mplgs], by lag-table row
+  std::vector<double> phase_sigma;                 // [nrang][mplgs], compacted phase points
   std::vector<range_fits> fits;        // [nrang]
   std::vector<std::int32_t> alive;     // ranges still in play, ascending
   std::vector<sample_interval> tx;     // record's transmitter-overlap samples
@@ -69,7 +69,7 @@ struct workspace {
       fits.resize(r);
     }
     if (alpha2.size() < rl) {
-      for (auto* v : {&alpha2, &ln_pwr, &pwr_sigma, &phi, &phase_sigma, &xphi}) v->resize(rl);
+      for (auto* v : {&alpha2, &ln_pwr, &pwr_sigma, &phase_sigma}) v->resize(rl);
     }
   }
 };
@@ -232,18 +232,24 @@ void fill_power_points(record_fit& f, lag_table const& lags) {
     }
     auto const base = f.lag_base(r);
     auto const* acf = f.acf(r);
-    std::uint64_t power = 0;
-    for_each_lag(f.ws.phase_mask[static_cast<std::size_t>(r)], [&](int l) {
-      double const a2 = m::alpha_sq(pwr, cri[lags.pulse_idx[0][l]], cri[lags.pulse_idx[1][l]]);
-      f.ws.alpha2[base + l] = a2;
+    int idx[max_lags];
+    int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
+    double mag[max_lags];
+    for (int i = 0; i < n; ++i) {
+      int const l = idx[i];
+      f.ws.alpha2[base + l] = m::alpha_sq(pwr, cri[lags.pulse_idx[0][l]], cri[lags.pulse_idx[1][l]]);
       double const re = acf[2 * l];
       double const im = acf[2 * l + 1];
-      double const mag = std::sqrt(re * re + im * im);
-      if (mag <= 0.0) return;  // no power point (the phase point stays)
-      f.ws.ln_pwr[base + l] = std::log(mag);
-      f.ws.pwr_sigma[base + l] = m::power_sigma(pwr, mag, a2, p.nave);
+      mag[i] = std::sqrt(re * re + im * im);
+    }
+    std::uint64_t power = 0;
+    for (int i = 0; i < n; ++i) {
+      if (mag[i] <= 0.0) continue;  // no power point (the phase point stays)
+      int const l = idx[i];
+      f.ws.ln_pwr[base + l] = std::log(mag[i]);
+      f.ws.pwr_sigma[base + l] = m::power_sigma(pwr, mag[i], f.ws.alpha2[base + l], p.nave);
       power |= std::uint64_t{1} << l;
-    });
+    }
     f.ws.power_mask[static_cast<std::size_t>(r)] = power;
   }
 }
@@ -259,16 +265,17 @@ void filter_low_power_lags(record_fit& f) {
     auto const base = f.lag_base(r);
     double const log_sigma_fluc = std::log(m::fluctuation_cutoff_coeff * f.pwr0(r) / std::sqrt(2 * p.nave));
     std::int32_t cutoff_lag = p.mplgs + 1;
-    std::uint64_t keep = mask;
-    for_each_lag(mask, [&](int l) {
+    int idx[max_lags];
+    int const n = m::gather_lags(mask, idx);
+    for (int i = 0; i < n; ++i) {
+      int const l = idx[i];
       if (l > cutoff_lag) {
-        keep &= ~(std::uint64_t{1} << l);
+        mask &= ~(std::uint64_t{1} << l);
       } else if ((1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff) && (f.ws.ln_pwr[base + l] <= log_sigma_fluc)) {
         cutoff_lag = l;
-        keep &= ~(std::uint64_t{1} << l);
+        mask &= ~(std::uint64_t{1} << l);
       }
-    });
-    mask = keep;
+    }
   }
 }
 
@@ -280,10 +287,12 @@ void filter_bad_acfs(record_fit& f) {
     std::uint64_t const mask = f.ws.power_mask[static_cast<std::size_t>(r)];
     if (detail::bit_count(mask) < m::min_lags) return false;
     auto const base = f.lag_base(r);
-    double const first = f.ws.ln_pwr[base + static_cast<std::size_t>(detail::lowest_bit(mask))];
-    bool varies = false;
-    for_each_lag(mask, [&](int l) { varies = varies || f.ws.ln_pwr[base + l] != first; });
-    return varies;
+    int idx[max_lags];
+    int const n = m::gather_lags(mask, idx);
+    double const first = f.ws.ln_pwr[base + static_cast<std::size_t>(idx[0])];
+    for (int i = 1; i < n; ++i)
+      if (f.ws.ln_pwr[base + static_cast<std::size_t>(idx[i])] != first) return true;
+    return false;  // every power lag has the same power
   });
 }
 
@@ -292,8 +301,15 @@ void filter_bad_acfs(record_fit& f) {
 void fit_powers(record_fit& f, lag_table const& lags) {
   for (auto r : f.ws.alive) {
     auto const base = f.lag_base(r);
-    f.ws.fits[static_cast<std::size_t>(r)].power = m::fit_power(
-        f.ws.power_mask[static_cast<std::size_t>(r)], lags.t_s, &f.ws.ln_pwr[base], &f.ws.pwr_sigma[base]);
+    int idx[max_lags];
+    int const n = m::gather_lags(f.ws.power_mask[static_cast<std::size_t>(r)], idx);
+    double t[max_lags], y[max_lags], sigma[max_lags];
+    for (int i = 0; i < n; ++i) {
+      t[i] = lags.t_s[idx[i]];
+      y[i] = f.ws.ln_pwr[base + static_cast<std::size_t>(idx[i])];
+      sigma[i] = f.ws.pwr_sigma[base + static_cast<std::size_t>(idx[i])];
+    }
+    f.ws.fits[static_cast<std::size_t>(r)].power = m::fit_power(n, t, y, sigma);
   }
 }
 
@@ -301,23 +317,27 @@ void fit_powers(record_fit& f, lag_table const& lags) {
 
 void fit_acf_phases(record_fit& f, lag_table const& lags) {
   auto const& p = f.p;
-  double scratch[max_lags];
   // RST dereferences an empty phase list here (a crash); that only happens with nave <= 0 and
   // every lag overlapped by the transmitter. Such ranges are left unfitted.
   f.keep_ranges_if([&](std::int32_t r) { return f.ws.phase_mask[static_cast<std::size_t>(r)] != 0; });
   for (auto r : f.ws.alive) {
-    auto const mask = f.ws.phase_mask[static_cast<std::size_t>(r)];
     auto const base = f.lag_base(r);
     auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
     auto const* acf = f.acf(r);
-    double* phi = &f.ws.phi[base];
+    int idx[max_lags];
+    int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
+    double t[max_lags], alpha2[max_lags], phi[max_lags];
+    for (int i = 0; i < n; ++i) {
+      t[i] = lags.t_s[idx[i]];
+      alpha2[i] = f.ws.alpha2[base + static_cast<std::size_t>(idx[i])];
+    }
+    for (int i = 0; i < n; ++i)
+      phi[i] = std::atan2(static_cast<double>(acf[2 * idx[i] + 1]), static_cast<double>(acf[2 * idx[i]]));
+    // Kept compacted for the XCF fit, which uses the same points and σ.
     double* sigma = &f.ws.phase_sigma[base];
-    for_each_lag(mask, [&](int l) {
-      phi[l] = std::atan2(static_cast<double>(acf[2 * l + 1]), static_cast<double>(acf[2 * l]));
-      sigma[l] = m::phase_sigma(f.ws.alpha2[base + l], fits.power.lin.b, lags.t_s[l], p.nave);
-    });
-    m::unwrap_acf_phase(mask, lags.t_s, phi, sigma, scratch);
-    fits.phase = m::fit_phase_origin(mask, lags.t_s, phi, sigma);
+    m::phase_sigmas(n, alpha2, t, fits.power.lin.b, p.nave, sigma);
+    m::unwrap_acf_phase(n, t, phi, sigma);
+    fits.phase = m::fit_phase_origin(n, t, phi, sigma);
   }
   f.keep_ranges_if([&](std::int32_t r) {  // Filter_Bad_Fits
     auto const& fits = f.ws.fits[static_cast<std::size_t>(r)];
@@ -329,20 +349,20 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
 
 void fit_xcf_phases(record_fit& f, lag_table const& lags) {
   for (auto r : f.ws.alive) {
-    auto const mask = f.ws.phase_mask[static_cast<std::size_t>(r)];
     auto const base = f.lag_base(r);
     auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
     auto const* xcf = f.xcf(r);
-    double* xphi = &f.ws.xphi[base];
+    int idx[max_lags];
+    int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
+    double t[max_lags], xphi[max_lags], sigma[max_lags];
+    for (int i = 0; i < n; ++i) t[i] = lags.t_s[idx[i]];
+    for (int i = 0; i < n; ++i)
+      xphi[i] = std::atan2(static_cast<double>(xcf[2 * idx[i] + 1]), static_cast<double>(xcf[2 * idx[i]]));
     // XCF points have the same lags, α² and power slope as the ACF phase points, hence the same σ;
-    // lag 0's σ (0 without CRI) is replaced by that of the next point.
-    double* sigma = &f.ws.phase_sigma[base];
-    for_each_lag(mask, [&](int l) {
-      xphi[l] = std::atan2(static_cast<double>(xcf[2 * l + 1]), static_cast<double>(xcf[2 * l]));
-    });
-    std::uint64_t const rest = mask & (mask - 1);
-    if (rest != 0) sigma[detail::lowest_bit(mask)] = sigma[detail::lowest_bit(rest)];
-    fits.xcf = m::fit_xcf_phase(mask, lags.t_s, xphi, sigma, fits.phase.b);
+    // the first point's σ (lag 0: 0 without CRI) is replaced by that of the second.
+    for (int i = 0; i < n; ++i) sigma[i] = f.ws.phase_sigma[base + static_cast<std::size_t>(i)];
+    if (n > 1) sigma[0] = sigma[1];
+    fits.xcf = m::fit_xcf_phase(n, t, xphi, sigma, fits.phase.b);
   }
 }
 

@@ -44,8 +44,24 @@ float load_float(std::byte const* p) noexcept {
 
 /** Index of the first non-finite float among `count` floats at p, or -1. */
 std::int64_t first_non_finite(std::byte const* p, std::size_t count) noexcept {
-  for (std::size_t i = 0; i < count; ++i)
-    if (!std::isfinite(load_float(p + 4 * i))) return static_cast<std::int64_t>(i);
+  constexpr std::uint32_t exponent = 0x7f800000U;  // all ones: Inf or NaN
+  // Branch-free scan in blocks (vectorises), then locate the value if there is one.
+  constexpr std::size_t block = 16;
+  std::uint32_t any = 0;
+  std::size_t i = 0;
+  for (; i + block <= count; i += block) {
+    std::uint32_t bits[block];
+    std::memcpy(bits, p + 4 * i, sizeof bits);
+    for (std::size_t j = 0; j < block; ++j) any |= static_cast<std::uint32_t>((bits[j] & exponent) == exponent);
+  }
+  for (; i < count; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, p + 4 * i, 4);
+    any |= static_cast<std::uint32_t>((bits & exponent) == exponent);
+  }
+  if (any == 0) return -1;
+  for (std::size_t k = 0; k < count; ++k)
+    if (!std::isfinite(load_float(p + 4 * k))) return static_cast<std::int64_t>(k);
   return -1;
 }
 
@@ -77,18 +93,31 @@ std::optional<error> check_cf(dmap::rawacf_view const& raw, std::optional<dmap::
 }
 
 /**
- * Copies acfd or xcfd into the batch. RST stores the array as rows of its own lag extent
- * (RawSetACF) and reads rows of mplgs (Copy_Fitting_Prms); with the usual equal extents that is a
- * row copy per listed range.
+ * Copies acfd or xcfd into the batch block of a record (nrang × lag_stride complex values), zeros
+ * wherever RST has zeros (ranges not listed, absent arrays) and in the padding lags. RST stores the
+ * array as rows of its own lag extent (RawSetACF) and reads rows of mplgs (Copy_Fitting_Prms); with
+ * the usual equal extents that is a row copy per listed range.
  */
 void copy_cf(dmap::rawacf_view const& raw, std::optional<dmap::array_ref> const& cf, std::int32_t lag_stride,
              float* dst_record) {
-  if (!cf) return;
   auto const& p = raw.prm;
-  auto const lags = static_cast<std::int64_t>(cf->dim(1));
+  auto const stride = static_cast<std::size_t>(lag_stride);
+  auto const nrang = static_cast<std::size_t>(p.nrang);
+  auto const lags = cf ? static_cast<std::int64_t>(cf->dim(1)) : 0;
+  if (lags <= 0 || lags != p.mplgs || p.mplgs != lag_stride) {
+    std::memset(dst_record, 0, 8 * stride * nrang);
+  } else {  // every listed row is overwritten below: zero only the others
+    thread_local std::vector<std::uint8_t> listed;
+    listed.assign(nrang, 0);
+    for (std::size_t s = 0; s < raw.snum(); ++s) {
+      auto const x = slist_at(raw, s);
+      if (x < p.nrang) listed[static_cast<std::size_t>(x)] = 1;
+    }
+    for (std::size_t r = 0; r < nrang; ++r)
+      if (listed[r] == 0) std::memset(dst_record + 2 * stride * r, 0, 8 * stride);
+  }
   if (lags <= 0) return;
   auto const* data = cf->bytes().data();
-  auto const stride = static_cast<std::size_t>(lag_stride);
   if (lags == p.mplgs) {
     for (std::size_t s = 0; s < raw.snum(); ++s) {
       auto const x = slist_at(raw, s);
@@ -191,7 +220,7 @@ std::optional<error> check_rawacf(dmap::rawacf_view const& raw, input_limits con
 
 rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first_index,
                        std::span<std::int64_t const> offsets, radar::site const& site, tdiff_selection const& tdiff,
-                       input_limits const& limits, exec_context const& ctx) {
+                       input_limits const& limits, exec_context const& ctx, rawacf_batch recycled) {
   auto const n = static_cast<std::int64_t>(records.size());
   // Phase 1 (parallel): decode and check every record.
   std::vector<std::optional<dmap::rawacf_view>> views(records.size());
@@ -213,7 +242,9 @@ rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first
   });
 
   // Phase 2 (serial): place the fittable records.
-  rawacf_batch out;
+  rawacf_batch out = std::move(recycled);
+  out.input_index.clear();
+  out.rejected.clear();
   std::int64_t n_ranges = 0;
   std::int32_t lag_stride = 1;
   std::vector<std::int64_t> slot(records.size(), -1);
@@ -233,12 +264,13 @@ rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first
   }
   auto const n_batch = out.input_index.size();
   out.acf.lag_stride = lag_stride;
-  out.acf.rec.resize(n_batch);
+  out.acf.rec.assign(n_batch, record_params{});
   out.prm.resize(n_batch);
-  out.acf.pwr0.assign(static_cast<std::size_t>(n_ranges), 0.0F);
+  // Sized, not cleared: every value is written below (copy_cf zeroes what it does not copy).
+  out.acf.pwr0.resize(static_cast<std::size_t>(n_ranges));
   auto const cf_size = static_cast<std::size_t>(n_ranges) * static_cast<std::size_t>(lag_stride) * 2;
-  out.acf.acf.assign(cf_size, 0.0F);
-  out.acf.xcf.assign(cf_size, 0.0F);
+  out.acf.acf.resize(cf_size);
+  out.acf.xcf.resize(cf_size);
   std::int64_t next_range = 0;
   for (std::size_t k = 0; k < records.size(); ++k) {
     if (slot[k] < 0) continue;
@@ -283,7 +315,7 @@ rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first
       std::memcpy(out.acf.pwr0.data() + rb, raw.pwr0.bytes().data(), 4 * static_cast<std::size_t>(p.nrang));
       auto const cf_offset = rb * static_cast<std::size_t>(lag_stride) * 2;
       copy_cf(raw, raw.acfd, lag_stride, out.acf.acf.data() + cf_offset);
-      if (p.xcf != 0) copy_cf(raw, raw.xcfd, lag_stride, out.acf.xcf.data() + cf_offset);
+      copy_cf(raw, p.xcf != 0 ? raw.xcfd : std::nullopt, lag_stride, out.acf.xcf.data() + cf_offset);
       out.prm[b] = std::move(raw.prm);
     }
   });

@@ -116,6 +116,7 @@ result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::ra
   std::optional<run_setup> setup;
   radar::site const no_site{};
   std::vector<std::vector<std::byte>> encoded;
+  rawacf_batch batch;
   fit_options fopt;
   fopt.algorithm = opt.run.algorithm;
 
@@ -146,8 +147,8 @@ result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::ra
     tdiff.calibration = setup ? &setup->calibration : nullptr;
     input_limits limits;
     limits.max_ranges = setup ? setup->site.maxrange : 0;
-    auto batch = from_dmap(records, n > 0 ? reader.index.front() : 0, reader.offset, setup ? setup->site : no_site,
-                           tdiff, limits, ctx);
+    batch = from_dmap(records, n > 0 ? reader.index.front() : 0, reader.offset, setup ? setup->site : no_site, tdiff,
+                      limits, ctx, std::move(batch));
 
     // Records that cannot be fitted: reported and left out; in strict mode the first one ends the run
     // and only the records before it are written.

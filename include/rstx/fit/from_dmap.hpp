@@ -85,11 +85,12 @@ struct rawacf_batch {
 /**
  * Converts consecutive rawacf records. `first_index` is the stream index of records[0] and
  * `offsets` (optional, same length as records) their byte offsets; both only label errors.
+ * `recycled` may pass in a previous batch whose memory is then reused (streaming callers).
  */
 [[nodiscard]] rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first_index,
                                      std::span<std::int64_t const> offsets, radar::site const& site,
                                      tdiff_selection const& tdiff, input_limits const& limits,
-                                     exec_context const& ctx = exec_context::cpu());
+                                     exec_context const& ctx = exec_context::cpu(), rawacf_batch recycled = {});
 
 /**
  * Checks one decoded rawacf record against every rule above (without converting it). Returns the

@@ -57,6 +57,37 @@ struct fit_sums {
   }
 };
 
+/**
+ * The sums of a fit whose only outputs are the variances of a and b (the power fits with the
+ * log-power σ): S, S_x, S_xx, accumulated exactly as in fit_sums. RST also accumulates S_y and
+ * S_xy there, which no output depends on.
+ */
+struct variance_sums {
+  double s = 0.0, s_x = 0.0, s_xx = 0.0;
+  RSTX_HOST_DEVICE void add_linear(double x, double sigma) noexcept {
+    if (sigma <= 0.0) return;
+    s += 1 / (sigma * sigma);
+    s_x += x / (sigma * sigma);
+    s_xx += (x * x) / (sigma * sigma);
+  }
+  RSTX_HOST_DEVICE void add_quadratic(double x, double sigma) noexcept {
+    if (sigma <= 0.0) return;
+    s += 1 / (sigma * sigma);
+    s_x += x * x / (sigma * sigma);
+    s_xx += (x * x * x * x) / (sigma * sigma);
+  }
+};
+
+/** The sums of a line through the origin (one_param_straight_line_fit reads only S_xx and S_xy). */
+struct origin_sums {
+  double s_xx = 0.0, s_xy = 0.0;
+  RSTX_HOST_DEVICE void add(double x, double y, double sigma) noexcept {
+    if (sigma <= 0.0) return;
+    s_xx += (x * x) / (sigma * sigma);
+    s_xy += (x * y) / (sigma * sigma);
+  }
+};
+
 /** Result of a least-squares line fit: intercept a, slope b, their variances, χ². */
 struct line_fit {
   double a = 0.0, b = 0.0, sigma2_a = 0.0, sigma2_b = 0.0, chi2 = 0.0;
@@ -68,6 +99,15 @@ RSTX_HOST_DEVICE inline line_fit solve_two_param(fit_sums const& m) noexcept {
   double const delta = m.s * m.s_xx - m.s_x * m.s_x;
   f.a = (m.s_xx * m.s_y - m.s_x * m.s_xy) / delta;
   f.b = (m.s * m.s_xy - m.s_x * m.s_y) / delta;
+  f.sigma2_a = m.s_xx / delta;
+  f.sigma2_b = m.s / delta;
+  return f;
+}
+
+/** σ² of a and b from variance sums (same expressions as solve_two_param). */
+RSTX_HOST_DEVICE inline line_fit solve_variances(variance_sums const& m) noexcept {
+  line_fit f;
+  double const delta = m.s * m.s_xx - m.s_x * m.s_x;
   f.sigma2_a = m.s_xx / delta;
   f.sigma2_b = m.s / delta;
   return f;
@@ -142,14 +182,38 @@ RSTX_HOST_DEVICE inline double phase_sigma(double alpha2, double lin_b, double t
 }
 
 /**
+ * C's round() (glibc): nearest integer, halfway cases away from zero, sign of zero, NaN and Inf
+ * kept. Inline because it is called six times per lag; exact: for |x| < 2^52 the truncation and
+ * x - trunc(x) are exact, larger values are already integers.
+ */
+RSTX_HOST_DEVICE inline double c_round(double x) noexcept {
+  if (!(std::fabs(x) < 4503599627370496.0)) return x;
+  double const t = static_cast<double>(static_cast<std::int64_t>(x));
+  // Branch-free: the fraction is random data, a branch on it would mispredict half the time.
+  double const away = static_cast<double>(std::fabs(x - t) >= 0.5);
+  return std::copysign(std::fabs(t) + away, x);
+}
+
+/**
  * phase_correction: moves phi by the multiple of 2π that brings it nearest to slope*t. Returns
  * the number of turns as RST counts them: abs() of the double converted to int (x86 semantics).
  */
 RSTX_HOST_DEVICE inline std::int32_t phase_correction(double& phi, double slope, double t) noexcept {
   double const phi_pred = slope * t;
-  double phi_diff = phi_pred - phi;
-  phi_diff = std::round(100000.0 * (phi_diff) / (2 * pi)) / 100000.0;
-  double const phi_corr = std::round(phi_diff);
+  double const phi_diff = phi_pred - phi;
+  double const steps = c_round(100000.0 * (phi_diff) / (2 * pi));  // RST: round(1e5*d/(2π))/1e5, then round
+  double phi_corr;
+  if (std::fabs(steps) < 1125899906842624.0) {
+    // steps is an integer below 2^50: round(steps/1e5) is its nearest multiple of 1e5 in integer
+    // arithmetic. (steps/1e5 rounds to a double within 1.3e-6 of the exact quotient, which is
+    // either exactly half-way, and then exact, or at least 1e-5 from half-way: no rounding case
+    // changes, so this is the same number without a division and a second round.)
+    auto const n = static_cast<std::int64_t>(std::fabs(steps));
+    auto const k = static_cast<double>((n + 50000) / 100000);
+    phi_corr = std::copysign(k, steps);
+  } else {
+    phi_corr = c_round(steps / 100000.0);
+  }
   phi += phi_corr * 2 * pi;
   std::int32_t const turns = x86_double_to_int(phi_corr);
   return turns < 0 ? static_cast<std::int32_t>(0U - static_cast<std::uint32_t>(turns)) : turns;  // abs(INT_MIN) stays INT_MIN
@@ -161,131 +225,241 @@ RSTX_HOST_DEVICE inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-range routines. Arrays are indexed by lag-table row; `mask` selects the points present.
+// Per-range routines. They take the range's points compacted into arrays, in lag-table order (the
+// order of RST's lists after deletions), n <= max_lags. Element-wise arithmetic is written as plain
+// loops apart from the libm calls (so iterations overlap and the compiler may vectorise them: the
+// operations are IEEE-exact per element either way); every sum is accumulated in order.
 
-/** Visits the set bits of a mask, lowest first (= RST's list order). */
-template <class F>
-RSTX_HOST_DEVICE inline void for_each_lag(std::uint64_t mask, F&& f) noexcept {
+/** Compacts the lags of a mask: idx[0..n) are the set bits, lowest first. Returns n. */
+RSTX_HOST_DEVICE inline int gather_lags(std::uint64_t mask, int* idx) noexcept {
+  int n = 0;
   while (mask != 0) {
-    int const l = lowest_bit(mask);
+    idx[n++] = lowest_bit(mask);
     mask &= mask - 1;
-    f(l);
   }
+  return n;
 }
 
-/** The four power fits of one range (Power_Fits, §10). `sigma` is converted in place to the
- *  log-power σ, as RST does. χ² is computed only for the fits whose χ² is written (lin, quad). */
+/** sum + term, or sum unchanged when !use. Adding +0.0 instead of skipping is exact: a sum that
+ *  starts at +0.0 never becomes -0.0, and +0.0 leaves every other value (NaN, Inf included) as is. */
+RSTX_HOST_DEVICE inline double add_if(double sum, bool use, double term) noexcept { return sum + (use ? term : 0.0); }
+
+/** The four power fits of one range (Power_Fits, §10); χ² only for the fits whose χ² is written. */
 struct power_fits {
   line_fit lin, quad, lin_err, quad_err;
 };
 
-RSTX_HOST_DEVICE inline power_fits fit_power(std::uint64_t mask, double const* t, double const* ln_pwr,
-                                             double* sigma) noexcept {
+/**
+ * Power_Fits on n points (t, y = ln|R|, σ): linear and quadratic fits with σ, then the same with
+ * the log-power σ/exp(y), of which only σ²(a) and σ²(b) are used. The linear and quadratic sums
+ * share their S and S_y terms, and the quadratic S_x term is the linear S_xx term (the same
+ * expressions in RST), so each distinct quotient is computed once.
+ */
+RSTX_HOST_DEVICE inline power_fits fit_power(int n, double const* t, double const* y, double const* sigma) noexcept {
+  double q_1[max_lags], q_t[max_lags], q_y[max_lags], q_tt[max_lags], q_ty[max_lags], q_tttt[max_lags],
+      q_tty[max_lags];
+  for (int i = 0; i < n; ++i) {
+    double const w = sigma[i] * sigma[i];
+    double const x = t[i];
+    q_1[i] = 1 / w;
+    q_t[i] = x / w;
+    q_y[i] = y[i] / w;
+    q_tt[i] = (x * x) / w;
+    q_ty[i] = (x * y[i]) / w;
+    q_tttt[i] = (x * x * x * x) / w;
+    q_tty[i] = (x * x * y[i]) / w;
+  }
+  fit_sums lin, quad;
+  for (int i = 0; i < n; ++i) {
+    bool const use = !(sigma[i] <= 0.0);  // calculate_sums skips sigma <= 0 (NaN is used)
+    lin.s = add_if(lin.s, use, q_1[i]);
+    lin.s_x = add_if(lin.s_x, use, q_t[i]);
+    lin.s_y = add_if(lin.s_y, use, q_y[i]);
+    lin.s_xx = add_if(lin.s_xx, use, q_tt[i]);
+    lin.s_xy = add_if(lin.s_xy, use, q_ty[i]);
+    quad.s_xx = add_if(quad.s_xx, use, q_tttt[i]);
+    quad.s_xy = add_if(quad.s_xy, use, q_tty[i]);
+  }
+  quad.s = lin.s;
+  quad.s_x = lin.s_xx;
+  quad.s_y = lin.s_y;
   power_fits out;
-  fit_sums lin_sums, quad_sums;
-  for_each_lag(mask, [&](int l) {
-    lin_sums.add_linear(t[l], ln_pwr[l], sigma[l]);
-    quad_sums.add_quadratic(t[l], ln_pwr[l], sigma[l]);
-  });
-  out.lin = solve_two_param(lin_sums);
-  out.quad = solve_two_param(quad_sums);
-  for_each_lag(mask, [&](int l) {
-    out.lin.chi2 += chi2_linear(t[l], ln_pwr[l], sigma[l], out.lin);
-    out.quad.chi2 += chi2_quadratic(t[l], ln_pwr[l], sigma[l], out.quad);
-  });
-  fit_sums lin_err_sums, quad_err_sums;
-  for_each_lag(mask, [&](int l) {
-    sigma[l] = sigma[l] / std::exp(ln_pwr[l]);  // calculate_log_pwr_sigma
-    lin_err_sums.add_linear(t[l], ln_pwr[l], sigma[l]);
-    quad_err_sums.add_quadratic(t[l], ln_pwr[l], sigma[l]);
-  });
-  out.lin_err = solve_two_param(lin_err_sums);
-  out.quad_err = solve_two_param(quad_err_sums);
+  out.lin = solve_two_param(lin);
+  out.quad = solve_two_param(quad);
+  double chi_lin[max_lags], chi_quad[max_lags];
+  for (int i = 0; i < n; ++i) {
+    chi_lin[i] = chi2_linear(t[i], y[i], sigma[i], out.lin);
+    chi_quad[i] = chi2_quadratic(t[i], y[i], sigma[i], out.quad);
+  }
+  for (int i = 0; i < n; ++i) {
+    out.lin.chi2 += chi_lin[i];
+    out.quad.chi2 += chi_quad[i];
+  }
+  double e[max_lags];
+  for (int i = 0; i < n; ++i) e[i] = std::exp(y[i]);
+  double v_1[max_lags], v_t[max_lags], v_tt[max_lags], v_tttt[max_lags];
+  bool v_use[max_lags];
+  for (int i = 0; i < n; ++i) {
+    double const s = sigma[i] / e[i];  // calculate_log_pwr_sigma
+    double const w = s * s;
+    double const x = t[i];
+    v_use[i] = !(s <= 0.0);
+    v_1[i] = 1 / w;
+    v_t[i] = x / w;
+    v_tt[i] = (x * x) / w;
+    v_tttt[i] = (x * x * x * x) / w;
+  }
+  variance_sums lin_err, quad_err;
+  for (int i = 0; i < n; ++i) {
+    lin_err.s = add_if(lin_err.s, v_use[i], v_1[i]);
+    lin_err.s_x = add_if(lin_err.s_x, v_use[i], v_t[i]);
+    lin_err.s_xx = add_if(lin_err.s_xx, v_use[i], v_tt[i]);
+    quad_err.s_xx = add_if(quad_err.s_xx, v_use[i], v_tttt[i]);
+  }
+  quad_err.s = lin_err.s;
+  quad_err.s_x = lin_err.s_xx;
+  out.lin_err = solve_variances(lin_err);
+  out.quad_err = solve_variances(quad_err);
   return out;
 }
 
+/** σ of n phase points (calculate_phase_sigma) from their α², lag times and the power slope. */
+RSTX_HOST_DEVICE inline void phase_sigmas(int n, double const* alpha2, double const* t, double lin_b, std::int32_t nave,
+                                          double* sigma) noexcept {
+  double pw[max_lags];
+  for (int i = 0; i < n; ++i) pw[i] = std::exp(-1 * std::fabs(lin_b) * t[i]);
+  for (int i = 0; i < n; ++i) {
+    double const inverse_alpha_2 = 1 / alpha2[i];
+    double const inverse_pwr_2 = 1 / (pw[i] * pw[i]);
+    sigma[i] = std::sqrt((inverse_alpha_2 * inverse_pwr_2 - 1) / (2 * nave));
+  }
+}
+
 /** Σ(φt/σ²)/Σ(t²/σ²) over points with σ > 0: the slope of a line through the origin. */
-RSTX_HOST_DEVICE inline double origin_slope(std::uint64_t mask, double const* t, double const* phi,
-                                            double const* sigma) noexcept {
+RSTX_HOST_DEVICE inline double origin_slope(int n, double const* t, double const* phi, double const* sigma) noexcept {
+  double q_xy[max_lags], q_xx[max_lags];
+  for (int i = 0; i < n; ++i) {
+    double const w = sigma[i] * sigma[i];
+    q_xy[i] = (phi[i] * t[i]) / w;
+    q_xx[i] = (t[i] * t[i]) / w;
+  }
   double s_xy = 0.0, s_xx = 0.0;
-  for_each_lag(mask, [&](int l) {
-    if (sigma[l] > 0) {
-      s_xy += (phi[l] * t[l]) / (sigma[l] * sigma[l]);
-      s_xx += (t[l] * t[l]) / (sigma[l] * sigma[l]);
-    }
-  });
+  for (int i = 0; i < n; ++i) {
+    bool const use = sigma[i] > 0;
+    s_xy = add_if(s_xy, use, q_xy[i]);
+    s_xx = add_if(s_xx, use, q_xx[i]);
+  }
   return s_xy / s_xx;
 }
 
 /** Σ((slope t - φ)²/σ²) over points with σ > 0 (ACF_Phase_Unwrap's error of a quick fit). */
-RSTX_HOST_DEVICE inline double origin_fit_error(std::uint64_t mask, double const* t, double const* phi,
-                                                double const* sigma, double slope) noexcept {
+RSTX_HOST_DEVICE inline double origin_fit_error(int n, double const* t, double const* phi, double const* sigma,
+                                                double slope) noexcept {
+  double q[max_lags];
+  for (int i = 0; i < n; ++i)
+    q[i] = ((slope * t[i] - phi[i]) * (slope * t[i] - phi[i])) / (sigma[i] * sigma[i]);
   double err = 0.0;
-  for_each_lag(mask, [&](int l) {
-    if (sigma[l] > 0) err += ((slope * t[l] - phi[l]) * (slope * t[l] - phi[l])) / (sigma[l] * sigma[l]);
-  });
+  for (int i = 0; i < n; ++i) err = add_if(err, sigma[i] > 0, q[i]);
   return err;
 }
 
 /**
- * ACF_Phase_Unwrap (§11.2) in place: corrects the phases with the piecewise slope estimate, and
- * keeps the corrected phases only if they fit a line through the origin better. `scratch` holds
- * max_lags doubles.
+ * ACF_Phase_Unwrap (§11.2) in place: corrects a copy of the phases with the piecewise slope
+ * estimate and keeps the corrected phases only if they fit a line through the origin better.
  */
-RSTX_HOST_DEVICE inline void unwrap_acf_phase(std::uint64_t mask, double const* t, double* phi, double const* sigma,
-                                              double* scratch) noexcept {
+RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, double const* t, double* phi, double const* sigma) noexcept {
+  double num[max_lags], den[max_lags];
+  bool use[max_lags];
+  for (int i = 0; i + 1 < n; ++i) {
+    double const d_phi = phi[i + 1] - phi[i];
+    double const sigma_bar = (sigma[i + 1] + sigma[i]) / 2;
+    double const d_tau = t[i + 1] - t[i];
+    use[i] = std::fabs(d_phi) < pi;
+    num[i] = d_phi / (sigma_bar * sigma_bar) / d_tau;
+    den[i] = 1 / (sigma_bar * sigma_bar);
+  }
   double slope_num = 0.0, slope_denom = 0.0;
-  int prev = -1;
-  for_each_lag(mask, [&](int l) {
-    if (prev >= 0) {
-      double const d_phi = phi[l] - phi[prev];
-      double const sigma_bar = (sigma[l] + sigma[prev]) / 2;
-      double const d_tau = t[l] - t[prev];
-      if (std::fabs(d_phi) < pi) {
-        slope_num += d_phi / (sigma_bar * sigma_bar) / d_tau;
-        slope_denom += 1 / (sigma_bar * sigma_bar);
-      }
-    }
-    prev = l;
-  });
+  for (int i = 0; i + 1 < n; ++i) {
+    slope_num = add_if(slope_num, use[i], num[i]);
+    slope_denom = add_if(slope_denom, use[i], den[i]);
+  }
   double const piecewise_slope = slope_num / slope_denom;
-  std::int32_t corrections = 0;
-  for_each_lag(mask, [&](int l) {
-    scratch[l] = phi[l];
-    corrections = wrapping_add(corrections, phase_correction(scratch[l], piecewise_slope, t[l]));
-  });
-  if (corrections > 0) {
-    double const corr_err = origin_fit_error(mask, t, scratch, sigma, origin_slope(mask, t, scratch, sigma));
-    double const orig_err = origin_fit_error(mask, t, phi, sigma, origin_slope(mask, t, phi, sigma));
-    if (orig_err > corr_err) for_each_lag(mask, [&](int l) { phi[l] = scratch[l]; });
+  double corrected[max_lags];
+  std::int32_t turns[max_lags];
+  for (int i = 0; i < n; ++i) {
+    corrected[i] = phi[i];
+    turns[i] = phase_correction(corrected[i], piecewise_slope, t[i]);
+  }
+  std::int32_t total = 0;
+  for (int i = 0; i < n; ++i) total = wrapping_add(total, turns[i]);
+  if (total > 0) {
+    double const corr_err = origin_fit_error(n, t, corrected, sigma, origin_slope(n, t, corrected, sigma));
+    double const orig_err = origin_fit_error(n, t, phi, sigma, origin_slope(n, t, phi, sigma));
+    if (orig_err > corr_err)
+      for (int i = 0; i < n; ++i) phi[i] = corrected[i];
   }
 }
 
 /** one_param_straight_line_fit (§11.3): slope through the origin, its variance and χ². */
-RSTX_HOST_DEVICE inline line_fit fit_phase_origin(std::uint64_t mask, double const* t, double const* phi,
+RSTX_HOST_DEVICE inline line_fit fit_phase_origin(int n, double const* t, double const* phi,
                                                   double const* sigma) noexcept {
-  fit_sums m;
-  for_each_lag(mask, [&](int l) { m.add_linear(t[l], phi[l], sigma[l]); });
+  double q_xx[max_lags], q_xy[max_lags];
+  for (int i = 0; i < n; ++i) {
+    double const w = sigma[i] * sigma[i];
+    q_xx[i] = (t[i] * t[i]) / w;
+    q_xy[i] = (t[i] * phi[i]) / w;
+  }
+  origin_sums m;
+  for (int i = 0; i < n; ++i) {
+    bool const use = !(sigma[i] <= 0.0);
+    m.s_xx = add_if(m.s_xx, use, q_xx[i]);
+    m.s_xy = add_if(m.s_xy, use, q_xy[i]);
+  }
   line_fit f;
   f.a = 0.0;
   f.b = m.s_xy / m.s_xx;
   f.sigma2_a = 0.0;
   f.sigma2_b = 1 / m.s_xx;
-  for_each_lag(mask, [&](int l) { f.chi2 += chi2_linear(t[l], phi[l], sigma[l], f); });
+  double chi[max_lags];
+  for (int i = 0; i < n; ++i) chi[i] = chi2_linear(t[i], phi[i], sigma[i], f);
+  for (int i = 0; i < n; ++i) f.chi2 += chi[i];
+  return f;
+}
+
+/** Two-parameter linear fit of n points with χ² (two_param_straight_line_fit, LINEAR). */
+RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* y, double const* sigma) noexcept {
+  double q_1[max_lags], q_x[max_lags], q_y[max_lags], q_xx[max_lags], q_xy[max_lags];
+  for (int i = 0; i < n; ++i) {
+    double const w = sigma[i] * sigma[i];
+    q_1[i] = 1 / w;
+    q_x[i] = x[i] / w;
+    q_y[i] = y[i] / w;
+    q_xx[i] = (x[i] * x[i]) / w;
+    q_xy[i] = (x[i] * y[i]) / w;
+  }
+  fit_sums m;
+  for (int i = 0; i < n; ++i) {
+    bool const use = !(sigma[i] <= 0.0);
+    m.s = add_if(m.s, use, q_1[i]);
+    m.s_x = add_if(m.s_x, use, q_x[i]);
+    m.s_y = add_if(m.s_y, use, q_y[i]);
+    m.s_xx = add_if(m.s_xx, use, q_xx[i]);
+    m.s_xy = add_if(m.s_xy, use, q_xy[i]);
+  }
+  line_fit f = solve_two_param(m);
+  double chi[max_lags];
+  for (int i = 0; i < n; ++i) chi[i] = chi2_linear(x[i], y[i], sigma[i], f);
+  for (int i = 0; i < n; ++i) f.chi2 += chi[i];
   return f;
 }
 
 /** XCF_Phase_Unwrap + two-parameter fit (§13.2-3). `sigma` must already hold the XCF σ. */
-RSTX_HOST_DEVICE inline line_fit fit_xcf_phase(std::uint64_t mask, double const* t, double* phi, double const* sigma,
+RSTX_HOST_DEVICE inline line_fit fit_xcf_phase(int n, double const* t, double* phi, double const* sigma,
                                                double acf_slope) noexcept {
-  for_each_lag(mask, [&](int l) { (void)phase_correction(phi[l], acf_slope, t[l]); });
-  double const slope_est = origin_slope(mask, t, phi, sigma);
-  for_each_lag(mask, [&](int l) { (void)phase_correction(phi[l], slope_est, t[l]); });
-  fit_sums m;
-  for_each_lag(mask, [&](int l) { m.add_linear(t[l], phi[l], sigma[l]); });
-  line_fit f = solve_two_param(m);
-  for_each_lag(mask, [&](int l) { f.chi2 += chi2_linear(t[l], phi[l], sigma[l], f); });
-  return f;
+  for (int i = 0; i < n; ++i) (void)phase_correction(phi[i], acf_slope, t[i]);
+  double const slope_est = origin_slope(n, t, phi, sigma);
+  for (int i = 0; i < n; ++i) (void)phase_correction(phi[i], slope_est, t[i]);
+  return fit_line(n, t, phi, sigma);
 }
 
 // ---------------------------------------------------------------------------------------------

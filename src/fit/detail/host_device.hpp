@@ -35,7 +35,11 @@ RSTX_HOST_DEVICE inline int bit_count(std::uint64_t mask) noexcept {
 #if defined(__CUDA_ARCH__)
   return __popcll(mask);
 #else
-  return __builtin_popcountll(mask);
+  // SWAR count: __builtin_popcountll is a libgcc call on baseline x86-64 (no -mpopcnt).
+  mask = mask - ((mask >> 1) & 0x5555555555555555ULL);
+  mask = (mask & 0x3333333333333333ULL) + ((mask >> 2) & 0x3333333333333333ULL);
+  mask = (mask + (mask >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<int>((mask * 0x0101010101010101ULL) >> 56);
 #endif
 }
 
