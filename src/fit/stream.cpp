@@ -146,7 +146,9 @@ result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::ra
     tdiff.method = opt.run.tdiff_method;
     tdiff.calibration = setup ? &setup->calibration : nullptr;
     input_limits limits;
-    limits.max_ranges = setup ? setup->site.maxrange : 0;
+    // hdw.dat maxrange is not a hard limit in practice (RST ignores it; data exceed it), so the
+    // check is what the record holds: nrang <= pwr0 extent, in check_rawacf.
+    limits.max_ranges = 0;
     batch = from_dmap(records, n > 0 ? reader.index.front() : 0, reader.offset, setup ? setup->site : no_site, tdiff,
                       limits, ctx, std::move(batch));
 

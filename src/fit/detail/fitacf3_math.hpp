@@ -19,6 +19,7 @@
 
 #include "elevation.hpp"
 #include "host_device.hpp"
+#include "rstx/fit/batch.hpp"
 
 namespace rstx::fit::detail::fitacf3 {
 

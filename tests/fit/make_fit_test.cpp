@@ -1,0 +1,254 @@
+// The make_fit binary end to end: RST-compatible flags, -o (atomic, .bz2), standard input,
+// missing tables, records that cannot be fitted or decoded, truncated input, exit statuses.
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "rstx/dmap/codec.hpp"
+#include "rstx/dmap/reader.hpp"
+#include "support.hpp"
+#include "support/test_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace rstx;
+using rstx::test::run;
+
+namespace {
+
+std::string make_fit() { return (rstx::test::bin_dir() / "make_fit").string(); }
+std::string test_rawacf() { return rstx::test::shared_path("data/real/test.rawacf").string(); }
+std::string test_reference() { return rstx::test::shared_path("data/real/test.rawacf.rst-fitacf3.fitacf").string(); }
+
+/** Runs make_fit with the shared tables; stderr goes to `err` (a file path). */
+rstx::test::run_result make_fit_run(std::string const& args, fs::path const& err, std::string const& env = "") {
+  std::string const cmd =
+      fmt::format("{}{}{} {} 2> '{}'", fit::test::table_environment(), env, make_fit(), args, err.string());
+  return run(cmd);
+}
+
+std::string slurp(fs::path const& p) {
+  auto const b = rstx::test::read_bytes(p);
+  return {reinterpret_cast<char const*>(b.data()), b.size()};
+}
+
+std::vector<dmap::record> decode_string(std::string const& s) {
+  auto r = dmap::decode_all(std::span<std::byte const>(reinterpret_cast<std::byte const*>(s.data()), s.size()));
+  EXPECT_TRUE(r) << (r ? "" : r.error().message());
+  return r ? std::move(*r) : std::vector<dmap::record>{};
+}
+
+/** Records equal to the RST reference (origin.* ignored), bitwise. */
+void expect_reference(std::vector<dmap::record> const& ours, std::size_t first = 0, std::size_t count = 2) {
+  auto ref = dmap::read_file(test_reference());
+  ASSERT_TRUE(ref);
+  std::vector<dmap::record> want(ref->begin() + static_cast<std::ptrdiff_t>(first),
+                                 ref->begin() + static_cast<std::ptrdiff_t>(first + count));
+  auto const cmp = fit::test::compare_files(ours, want);
+  EXPECT_EQ(cmp.result.records_a, static_cast<std::int64_t>(count));
+  EXPECT_TRUE(cmp.result.equal()) << cmp.report("make_fit");
+  EXPECT_EQ(cmp.result.not_identical, 0U);
+}
+
+std::vector<std::byte> encoded(dmap::record const& r) { return *dmap::encode(r); }
+
+/** Overwrites the first extent after the name of array `name` (its dims start 1 + 4 + 4 bytes later). */
+void patch_dim(std::vector<std::byte>& bytes, std::string const& name, int which, std::int32_t value) {
+  std::string const key = name + '\0';
+  auto const it = std::search(bytes.begin(), bytes.end(), reinterpret_cast<std::byte const*>(key.data()),
+                              reinterpret_cast<std::byte const*>(key.data()) + key.size());
+  ASSERT_NE(it, bytes.end());
+  auto const at = static_cast<std::size_t>(it - bytes.begin()) + key.size() + 1 + 4 + 4 * static_cast<std::size_t>(which);
+  std::memcpy(bytes.data() + at, &value, 4);
+}
+
+fs::path write_records(fs::path const& dir, std::string const& name, std::vector<std::vector<std::byte>> const& recs) {
+  std::vector<std::byte> all;
+  for (auto const& r : recs) all.insert(all.end(), r.begin(), r.end());
+  auto const p = dir / name;
+  rstx::test::write_bytes(p, all);
+  return p;
+}
+
+}  // namespace
+
+TEST(make_fit, fits_like_rst_to_stdout) {
+  auto const dir = rstx::test::scratch_dir("make_fit_stdout");
+  auto const r = make_fit_run("-fitacf3 '" + test_rawacf() + "'", dir / "err");
+  ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+  expect_reference(decode_string(r.out));
+  EXPECT_EQ(slurp(dir / "err"), "");
+}
+
+TEST(make_fit, rst4_version_flag_stdin_and_compressed_input) {
+  auto const dir = rstx::test::scratch_dir("make_fit_forms");
+  auto const bz2 = rstx::test::shared_path("data/real/test.rawacf.bz2").string();
+  for (std::string const& args : {"-fitacf-version 3.0 '" + test_rawacf() + "'", "-fitacf3 < '" + test_rawacf() + "'",
+                                 "-fitacf3 - < '" + bz2 + "'", "-fitacf3 '" + bz2 + "'",
+                                 "-vb -fitacf3 --threads 1 '" + test_rawacf() + "'"}) {
+    SCOPED_TRACE(args);
+    auto const r = make_fit_run(args, dir / "err");
+    ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+    expect_reference(decode_string(r.out));
+  }
+  EXPECT_EQ(slurp(dir / "err"), "2021-6-7 18:1:0 beam=6\n2021-6-7 18:1:3 beam=5\n");  // the -vb run
+}
+
+TEST(make_fit, output_file_is_atomic_and_may_be_compressed) {
+  auto const dir = rstx::test::scratch_dir("make_fit_output");
+  auto const plain = dir / "out.fitacf";
+  auto r = make_fit_run("-fitacf3 -o '" + plain.string() + "' '" + test_rawacf() + "'", dir / "err");
+  ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+  EXPECT_EQ(r.out, "");
+  auto const recs = dmap::read_file(plain.string());
+  ASSERT_TRUE(recs);
+  expect_reference(*recs);
+
+  auto const packed = dir / "out.fitacf.bz2";
+  r = make_fit_run("-fitacf3 -o '" + packed.string() + "' '" + test_rawacf() + "'", dir / "err");
+  ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+  EXPECT_EQ(slurp(packed).substr(0, 3), "BZh");
+  auto const unpacked = dmap::read_file(packed.string());
+  ASSERT_TRUE(unpacked);
+  expect_reference(*unpacked);
+
+  // A run that fails before writing leaves an existing output untouched and no temporary file.
+  r = make_fit_run("-fitacf3 -o '" + plain.string() + "' '" + (dir / "missing.rawacf").string() + "'", dir / "err");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(slurp(dir / "err").find("missing.rawacf"), std::string::npos);
+  auto const still = dmap::read_file(plain.string());
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->size(), 2U);
+  std::size_t files = 0;
+  for ([[maybe_unused]] auto const& e : fs::directory_iterator(dir)) ++files;
+  EXPECT_EQ(files, 3U);  // out.fitacf, out.fitacf.bz2, err
+}
+
+TEST(make_fit, missing_tables_are_a_clear_error) {
+  auto const dir = rstx::test::scratch_dir("make_fit_env");
+  for (std::string const var : {"SD_RADAR", "SD_HDWPATH", "SD_TDIFFPATH"}) {
+    SCOPED_TRACE(var);
+    auto const r = run(fmt::format("{}env -u {} {} -fitacf3 '{}' 2> '{}'", fit::test::table_environment(), var,
+                                   make_fit(), test_rawacf(), (dir / "err").string()));
+    EXPECT_NE(r.status, 0);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(slurp(dir / "err").find(var), std::string::npos) << slurp(dir / "err");
+  }
+  auto const r = make_fit_run("-fitacf3 '" + test_rawacf() + "'", dir / "err", "SD_HDWPATH=/nonexistent/ ");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(slurp(dir / "err").find("hdw.dat.cly"), std::string::npos) << slurp(dir / "err");
+}
+
+TEST(make_fit, usage_errors) {
+  auto const dir = rstx::test::scratch_dir("make_fit_usage");
+  struct expectation {
+    std::string args, words;
+  };
+  for (auto const& [args, words] :
+       {expectation{"'" + test_rawacf() + "'", "Please specify a fitting algorithm"},
+        expectation{"-fitacf3 -fitacf-version 2.5 x", "only one fitting algorithm"},
+        expectation{"-fitacf3 -bogus x", "Option not recognized: -bogus"},
+        expectation{"-fitacf3 --backend cuda x", "--backend cuda"},
+        expectation{"-fitacf3 -lmfit2 x", "make_lmfit2"}}) {
+    SCOPED_TRACE(args);
+    auto const r = make_fit_run(args, dir / "err");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(slurp(dir / "err").find(words), std::string::npos) << slurp(dir / "err");
+  }
+  auto r = make_fit_run("--help", dir / "err");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("-fitacf3"), std::string::npos);
+  r = make_fit_run("--version", dir / "err");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("rstx"), std::string::npos);
+}
+
+TEST(make_fit, truncated_input_writes_complete_records_then_fails) {
+  auto const dir = rstx::test::scratch_dir("make_fit_truncated");
+  auto const& recs = fit::test::borealis_records();
+  auto second = encoded(recs[1]);
+  second.resize(second.size() / 2);
+  auto const input = write_records(dir, "cut.rawacf", {encoded(recs[0]), second});
+  auto const r = make_fit_run("-fitacf3 '" + input.string() + "'", dir / "err");
+  EXPECT_EQ(r.status, 2);
+  expect_reference(decode_string(r.out), 0, 1);
+  auto const err = slurp(dir / "err");
+  EXPECT_NE(err.find("record 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("truncated"), std::string::npos) << err;
+}
+
+TEST(make_fit, undecodable_record_is_reported_and_skipped) {
+  // acfd's lag extent patched to 1e6 in the bytes: RST reads far past the record and crashes.
+  auto const dir = rstx::test::scratch_dir("make_fit_corrupt");
+  auto const& recs = fit::test::borealis_records();
+  auto bad = encoded(recs[1]);
+  patch_dim(bad, "acfd", 1, 1000000);
+  auto const input = write_records(dir, "bad.rawacf", {encoded(recs[0]), bad, encoded(recs[1])});
+  auto r = make_fit_run("-fitacf3 '" + input.string() + "'", dir / "err");
+  EXPECT_EQ(r.status, 0) << slurp(dir / "err");
+  auto const out = decode_string(r.out);
+  ASSERT_EQ(out.size(), 2U);
+  expect_reference(out);  // records 0 and 2 of the input are test.rawacf's two records
+  auto const err = slurp(dir / "err");
+  EXPECT_NE(err.find("record 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("skipped"), std::string::npos) << err;
+
+  r = make_fit_run("--strict -fitacf3 '" + input.string() + "'", dir / "err");
+  EXPECT_EQ(r.status, 2);
+  expect_reference(decode_string(r.out), 0, 1);
+}
+
+TEST(make_fit, unfittable_records_are_reported_and_skipped) {
+  auto const dir = rstx::test::scratch_dir("make_fit_unfittable");
+  auto const& recs = fit::test::borealis_records();
+  auto huge = fit::test::with_scalar<std::int16_t>(recs[0], "nrang", 30000);
+  auto far = recs[0].find_array("slist")->values<std::int16_t>();
+  far[4] = 5000;
+  auto slist5000 = fit::test::with_array<std::int16_t>(recs[0], "slist", {100}, far);
+  auto no_pulses = fit::test::with_array<std::int16_t>(recs[0], "ptab", {0}, {});
+  no_pulses = fit::test::with_scalar<std::int16_t>(no_pulses, "mppul", 0);
+  auto const input = write_records(
+      dir, "mixed.rawacf",
+      {encoded(huge), encoded(recs[0]), encoded(slist5000), encoded(no_pulses), encoded(recs[1])});
+  auto r = make_fit_run("-fitacf3 '" + input.string() + "'", dir / "err");
+  EXPECT_EQ(r.status, 0);
+  expect_reference(decode_string(r.out));
+  auto const err = slurp(dir / "err");
+  for (auto const* words : {"record 0, byte 0: bad_value: nrang 30000", "record 2", "slist[4] = 5000", "record 3",
+                            "mppul is 0", "3 of 5 input records"})
+    EXPECT_NE(err.find(words), std::string::npos) << words << "\n" << err;
+
+  r = make_fit_run("--strict -fitacf3 '" + input.string() + "'", dir / "err");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(slurp(dir / "err").find("nrang 30000"), std::string::npos);
+}
+
+TEST(make_fit, empty_input_gives_empty_output) {
+  auto const dir = rstx::test::scratch_dir("make_fit_empty");
+  auto const r = make_fit_run("-fitacf3 < /dev/null", dir / "err");
+  EXPECT_EQ(r.status, 0) << slurp(dir / "err");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(make_fit, same_bytes_for_any_thread_count) {
+  auto const dir = rstx::test::scratch_dir("make_fit_threads");
+  auto const input = rstx::test::shared_path("data/synth/cly_10min_float.rawacf.bz2").string();
+  auto const one = make_fit_run("-fitacf3 --threads 1 '" + input + "'", dir / "err");
+  auto const two = make_fit_run("-fitacf3 --threads 2 '" + input + "'", dir / "err");
+  auto const four = make_fit_run("-fitacf3 --threads 4 '" + input + "'", dir / "err");
+  ASSERT_EQ(one.status, 0);
+  auto const a = decode_string(one.out);
+  for (auto const* other : {&two, &four}) {
+    ASSERT_EQ(other->status, 0);
+    auto const b = decode_string(other->out);
+    auto const cmp = fit::test::compare_files(b, a);
+    EXPECT_EQ(cmp.result.records_a, 160);
+    EXPECT_EQ(cmp.result.not_identical, 0U);
+    EXPECT_EQ(cmp.result.exact_mismatches, 0U);
+  }
+}
