@@ -37,8 +37,26 @@ fs::path bin_dir() {
   return RSTX_BIN_DIR;
 }
 
+namespace {
+/** The per-process scratch root, removed when the test program exits. */
+struct scratch_root {
+  fs::path path = fs::temp_directory_path() / ("rstx-test-" + std::to_string(::getpid()));
+  scratch_root() = default;
+  scratch_root(scratch_root const&) = delete;
+  scratch_root& operator=(scratch_root const&) = delete;
+  ~scratch_root() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+fs::path const& scratch_base() {
+  static scratch_root root;
+  return root.path;
+}
+}  // namespace
+
 fs::path scratch_dir(std::string const& name) {
-  fs::path const dir = fs::temp_directory_path() / ("rstx-test-" + std::to_string(::getpid())) / name;
+  fs::path const dir = scratch_base() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
