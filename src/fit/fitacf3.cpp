@@ -51,7 +51,7 @@ struct workspace {
   std::vector<double> levels;          // [nrang] noise estimate
   std::vector<std::uint64_t> tx_bad;   // [nrang] lags overlapped by the transmitter
   std::vector<std::uint64_t> phase_mask, power_mask;  // [nrang] lags with phase / power points
-  std::vector<double> alpha2, ln_pwr, pwr_sigma;  // [nrang][mplgs], by lag-table row
+  std::vector<double> alpha2, magnitude, ln_pwr;  // [nrang][mplgs], by lag-table row
   std::vector<double> phase_sigma;                 // [nrang][mplgs], compacted phase points
   std::vector<range_fits> fits;        // [nrang]
   std::vector<std::int32_t> alive;     // ranges still in play, ascending
@@ -69,7 +69,7 @@ struct workspace {
       fits.resize(r);
     }
     if (alpha2.size() < rl) {
-      for (auto* v : {&alpha2, &ln_pwr, &pwr_sigma, &phase_sigma}) v->resize(rl);
+      for (auto* v : {&alpha2, &magnitude, &ln_pwr, &phase_sigma}) v->resize(rl);
     }
   }
 };
@@ -234,22 +234,19 @@ void fill_power_points(record_fit& f, lag_table const& lags) {
     auto const* acf = f.acf(r);
     int idx[max_lags];
     int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
-    double mag[max_lags];
+    double* mag = &f.ws.magnitude[base];
     for (int i = 0; i < n; ++i) {
       int const l = idx[i];
       f.ws.alpha2[base + l] = m::alpha_sq(pwr, cri[lags.pulse_idx[0][l]], cri[lags.pulse_idx[1][l]]);
       double const re = acf[2 * l];
       double const im = acf[2 * l + 1];
-      mag[i] = std::sqrt(re * re + im * im);
+      mag[l] = std::sqrt(re * re + im * im);
     }
+    // A power point needs |R| > 0 (the phase point stays). Its ln|R| is taken in the low-power
+    // filter and its σ in the power fit: the points that the filter removes never need them.
     std::uint64_t power = 0;
-    for (int i = 0; i < n; ++i) {
-      if (mag[i] <= 0.0) continue;  // no power point (the phase point stays)
-      int const l = idx[i];
-      f.ws.ln_pwr[base + l] = std::log(mag[i]);
-      f.ws.pwr_sigma[base + l] = m::power_sigma(pwr, mag[i], f.ws.alpha2[base + l], p.nave);
-      power |= std::uint64_t{1} << l;
-    }
+    for (int i = 0; i < n; ++i)
+      if (mag[idx[i]] > 0.0) power |= std::uint64_t{1} << idx[i];
     f.ws.power_mask[static_cast<std::size_t>(r)] = power;
   }
 }
@@ -258,20 +255,26 @@ void fill_power_points(record_fit& f, lag_table const& lags) {
 
 void filter_low_power_lags(record_fit& f) {
   auto const& p = f.p;
-  if (p.nave <= 0) return;
   for (auto r : f.ws.alive) {
     auto& mask = f.ws.power_mask[static_cast<std::size_t>(r)];
-    if (mask == 0) continue;
     auto const base = f.lag_base(r);
-    double const log_sigma_fluc = std::log(m::fluctuation_cutoff_coeff * f.pwr0(r) / std::sqrt(2 * p.nave));
-    std::int32_t cutoff_lag = p.mplgs + 1;
     int idx[max_lags];
     int const n = m::gather_lags(mask, idx);
+    if (p.nave <= 0 || n == 0) {  // Filter_Low_Pwr_Lags does nothing
+      for (int i = 0; i < n; ++i) f.ws.ln_pwr[base + idx[i]] = std::log(f.ws.magnitude[base + idx[i]]);
+      continue;
+    }
+    double const log_sigma_fluc = std::log(m::fluctuation_cutoff_coeff * f.pwr0(r) / std::sqrt(2 * p.nave));
+    std::int32_t cutoff_lag = p.mplgs + 1;
     for (int i = 0; i < n; ++i) {
       int const l = idx[i];
       if (l > cutoff_lag) {
         mask &= ~(std::uint64_t{1} << l);
-      } else if ((1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff) && (f.ws.ln_pwr[base + l] <= log_sigma_fluc)) {
+        continue;
+      }
+      double const ln_pwr = std::log(f.ws.magnitude[base + l]);
+      f.ws.ln_pwr[base + l] = ln_pwr;
+      if ((1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff) && (ln_pwr <= log_sigma_fluc)) {
         cutoff_lag = l;
         mask &= ~(std::uint64_t{1} << l);
       }
@@ -303,11 +306,13 @@ void fit_powers(record_fit& f, lag_table const& lags) {
     auto const base = f.lag_base(r);
     int idx[max_lags];
     int const n = m::gather_lags(f.ws.power_mask[static_cast<std::size_t>(r)], idx);
+    double const pwr = f.pwr0(r);
     double t[max_lags], y[max_lags], sigma[max_lags];
     for (int i = 0; i < n; ++i) {
+      auto const at = base + static_cast<std::size_t>(idx[i]);
       t[i] = lags.t_s[idx[i]];
-      y[i] = f.ws.ln_pwr[base + static_cast<std::size_t>(idx[i])];
-      sigma[i] = f.ws.pwr_sigma[base + static_cast<std::size_t>(idx[i])];
+      y[i] = f.ws.ln_pwr[at];
+      sigma[i] = m::power_sigma(pwr, f.ws.magnitude[at], f.ws.alpha2[at], f.p.nave);
     }
     f.ws.fits[static_cast<std::size_t>(r)].power = m::fit_power(n, t, y, sigma);
   }

@@ -202,18 +202,30 @@ RSTX_HOST_DEVICE inline double c_round(double x) noexcept {
 RSTX_HOST_DEVICE inline std::int32_t phase_correction(double& phi, double slope, double t) noexcept {
   double const phi_pred = slope * t;
   double const phi_diff = phi_pred - phi;
-  double const steps = c_round(100000.0 * (phi_diff) / (2 * pi));  // RST: round(1e5*d/(2π))/1e5, then round
+  // RST: k = round(round(1e5*d/(2π))/1e5). Its value is round(d/(2π)) except within about 1e-5
+  // of a half-integer. So take d/(2π) from a multiplication, and when it is clear of half-integers
+  // by more than every rounding difference between the two paths (2.5e-16 relative from the
+  // products and the 2π constant, 0.5e-5 from the inner rounding), round it once. Otherwise, and for
+  // NaN, Inf and huge values, evaluate RST's expression.
+  constexpr double inv_two_pi = 1 / (2 * pi);
+  double const u = phi_diff * inv_two_pi;
+  double const a = std::fabs(u);
   double phi_corr;
-  if (std::fabs(steps) < 1125899906842624.0) {
-    // steps is an integer below 2^50: round(steps/1e5) is its nearest multiple of 1e5 in integer
-    // arithmetic. (steps/1e5 rounds to a double within 1.3e-6 of the exact quotient, which is
-    // either exactly half-way, and then exact, or at least 1e-5 from half-way: no rounding case
-    // changes, so this is the same number without a division and a second round.)
-    auto const n = static_cast<std::int64_t>(std::fabs(steps));
-    auto const k = static_cast<double>((n + 50000) / 100000);
-    phi_corr = std::copysign(k, steps);
+  double const whole = static_cast<double>(static_cast<std::int64_t>(a < 1099511627776.0 ? a : 0.0));
+  double const to_half = std::fabs((a - whole) - 0.5);
+  if (a < 1099511627776.0 && to_half > 1e-5 + a * 1e-14) {  // |u| < 2^40
+    phi_corr = std::copysign(whole + static_cast<double>(a - whole > 0.5), u);
   } else {
-    phi_corr = c_round(steps / 100000.0);
+    double const steps = c_round(100000.0 * (phi_diff) / (2 * pi));
+    if (std::fabs(steps) < 1125899906842624.0) {
+      // steps is an integer below 2^50: round(steps/1e5) is its nearest multiple of 1e5 in integer
+      // arithmetic (steps/1e5 rounds to within 1.3e-6 of the exact quotient, which is either exactly
+      // half-way, and then exact, or at least 1e-5 from half-way: no rounding case changes).
+      auto const n = static_cast<std::int64_t>(std::fabs(steps));
+      phi_corr = std::copysign(static_cast<double>((n + 50000) / 100000), steps);
+    } else {
+      phi_corr = c_round(steps / 100000.0);
+    }
   }
   phi += phi_corr * 2 * pi;
   std::int32_t const turns = x86_double_to_int(phi_corr);
