@@ -27,6 +27,9 @@ namespace {
 
 namespace m = detail::fitacf3;
 
+/** Most zeros put on each side of pwr0 for the branch-free CRI sums (else the checked loop). */
+constexpr std::int64_t max_cri_padding = 16384;
+
 /** Lag-table rows as Determine_Lags sees them (§4). */
 struct lag_table {
   std::int32_t n = 0;                    // mplgs
@@ -49,6 +52,7 @@ struct range_fits {
 /** Scratch for one record, reused from record to record by each thread (never shrinks). */
 struct workspace {
   std::vector<double> levels;          // [nrang] noise estimate
+  std::vector<double> padded_pwr0;     // pwr0 with zeros around it (CRI)
   std::vector<std::uint64_t> tx_bad;   // [nrang] lags overlapped by the transmitter
   std::vector<std::uint64_t> phase_mask, power_mask;  // [nrang] lags with phase / power points
   std::vector<double> alpha2, magnitude, ln_pwr;  // [nrang][mplgs], by lag-table row
@@ -219,14 +223,33 @@ void mark_tx_overlap(record_fit& f, lag_table const& lags) {
 void fill_power_points(record_fit& f, lag_table const& lags) {
   auto const& p = f.p;
   std::int32_t const tau = p.mpinc_us / p.smsep_us;
+  // Find_CRI: CRI[pc] = Σ_{q != pc} pwr0[r + (pulse[pc] - pulse[q])*tau] over ranges inside
+  // [0, nrang), summed in pulse order. The ranges outside read zeros from a padded copy of pwr0,
+  // which is exact (adding +0.0 to a sum that starts at +0.0 changes nothing).
+  std::int64_t reach = 0;
+  for (std::int32_t j = 0; j < p.mppul; ++j)
+    for (std::int32_t q = 0; q < p.mppul; ++q)
+      reach = std::max<std::int64_t>(reach, std::abs(std::int64_t{p.pulse[j] - p.pulse[q]} * tau));
+  bool const padded = reach <= max_cri_padding;
+  auto& pad = f.ws.padded_pwr0;
+  if (padded) {
+    pad.assign(static_cast<std::size_t>(p.nrang + 2 * reach), 0.0);
+    for (std::int32_t r = 0; r < p.nrang; ++r) pad[static_cast<std::size_t>(reach + r)] = f.pwr0(r);
+  }
   for (auto r : f.ws.alive) {
     double const pwr = f.pwr0(r);
     double cri[max_pulses];
-    for (std::int32_t pc = 0; pc < p.mppul; ++pc) {  // Find_CRI
+    for (std::int32_t pc = 0; pc < p.mppul; ++pc) {
       double total = 0.0;
-      for (std::int32_t q = 0; q < p.mppul; ++q) {
-        std::int32_t const other = (p.pulse[pc] - p.pulse[q]) * tau + r;
-        if (q != pc && 0 <= other && other < p.nrang) total += f.pwr0(other);
+      if (padded) {
+        double const* centre = pad.data() + reach + r;
+        for (std::int32_t q = 0; q < pc; ++q) total += centre[(p.pulse[pc] - p.pulse[q]) * tau];
+        for (std::int32_t q = pc + 1; q < p.mppul; ++q) total += centre[(p.pulse[pc] - p.pulse[q]) * tau];
+      } else {
+        for (std::int32_t q = 0; q < p.mppul; ++q) {
+          std::int64_t const other = std::int64_t{p.pulse[pc] - p.pulse[q]} * tau + r;
+          if (q != pc && 0 <= other && other < p.nrang) total += f.pwr0(static_cast<std::int32_t>(other));
+        }
       }
       cri[pc] = total;
     }
@@ -274,7 +297,8 @@ void filter_low_power_lags(record_fit& f) {
       }
       double const ln_pwr = std::log(f.ws.magnitude[base + l]);
       f.ws.ln_pwr[base + l] = ln_pwr;
-      if ((1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff) && (ln_pwr <= log_sigma_fluc)) {
+      // RST tests α² first; both tests are pure, and the power test is cheaper and usually false.
+      if ((ln_pwr <= log_sigma_fluc) && (1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff)) {
         cutoff_lag = l;
         mask &= ~(std::uint64_t{1} << l);
       }
@@ -341,8 +365,10 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
     // Kept compacted for the XCF fit, which uses the same points and σ.
     double* sigma = &f.ws.phase_sigma[base];
     m::phase_sigmas(n, alpha2, t, fits.power.lin.b, p.nave, sigma);
-    m::unwrap_acf_phase(n, t, phi, sigma);
-    fits.phase = m::fit_phase_origin(n, t, phi, sigma);
+    m::phase_weights pw;
+    pw.set_all(n, t, sigma);
+    m::unwrap_acf_phase(n, t, phi, sigma, pw);
+    fits.phase = m::fit_phase_origin(n, t, phi, sigma, pw);
   }
   f.keep_ranges_if([&](std::int32_t r) {  // Filter_Bad_Fits
     auto const& fits = f.ws.fits[static_cast<std::size_t>(r)];
@@ -367,7 +393,9 @@ void fit_xcf_phases(record_fit& f, lag_table const& lags) {
     // the first point's σ (lag 0: 0 without CRI) is replaced by that of the second.
     for (int i = 0; i < n; ++i) sigma[i] = f.ws.phase_sigma[base + static_cast<std::size_t>(i)];
     if (n > 1) sigma[0] = sigma[1];
-    fits.xcf = m::fit_xcf_phase(n, t, xphi, sigma, fits.phase.b);
+    m::phase_weights pw;
+    pw.set_all(n, t, sigma);
+    fits.xcf = m::fit_xcf_phase(n, t, xphi, sigma, pw, fits.phase.b);
   }
 }
 

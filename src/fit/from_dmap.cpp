@@ -44,22 +44,24 @@ float load_float(std::byte const* p) noexcept {
 
 /** Index of the first non-finite float among `count` floats at p, or -1. */
 std::int64_t first_non_finite(std::byte const* p, std::size_t count) noexcept {
-  constexpr std::uint32_t exponent = 0x7f800000U;  // all ones: Inf or NaN
-  // Branch-free scan in blocks (vectorises), then locate the value if there is one.
-  constexpr std::size_t block = 16;
+  // Scan without branches (vectorises): an exponent of all ones (Inf, NaN) carries into bit 31
+  // when one is added to it. Then locate the value if there is one.
+  constexpr std::uint32_t exponent = 0x7f800000U;
+  constexpr std::uint32_t exponent_one = 0x00800000U;
+  constexpr std::size_t block = 64;
   std::uint32_t any = 0;
   std::size_t i = 0;
   for (; i + block <= count; i += block) {
     std::uint32_t bits[block];
     std::memcpy(bits, p + 4 * i, sizeof bits);
-    for (std::size_t j = 0; j < block; ++j) any |= static_cast<std::uint32_t>((bits[j] & exponent) == exponent);
+    for (std::size_t j = 0; j < block; ++j) any |= (bits[j] & exponent) + exponent_one;
   }
   for (; i < count; ++i) {
     std::uint32_t bits;
     std::memcpy(&bits, p + 4 * i, 4);
-    any |= static_cast<std::uint32_t>((bits & exponent) == exponent);
+    any |= (bits & exponent) + exponent_one;
   }
-  if (any == 0) return -1;
+  if ((any & 0x80000000U) == 0) return -1;
   for (std::size_t k = 0; k < count; ++k)
     if (!std::isfinite(load_float(p + 4 * k))) return static_cast<std::int64_t>(k);
   return -1;
@@ -81,6 +83,7 @@ std::optional<error> check_cf(dmap::rawacf_view const& raw, std::optional<dmap::
                            name, lags, p.mplgs, nrang_raw, static_cast<std::int64_t>(p.nrang) * p.mplgs));
   auto const* data = cf->bytes().data();
   std::size_t const row_floats = 2 * static_cast<std::size_t>(lags);
+  if (first_non_finite(data, row_floats * raw.snum()) < 0) return std::nullopt;  // the usual case
   for (std::size_t s = 0; s < raw.snum(); ++s) {
     // With the usual layout only listed ranges below nrang are read; otherwise check every value.
     if (lags == p.mplgs && slist_at(raw, s) >= p.nrang) continue;

@@ -1,6 +1,8 @@
 #include "rstx/fit/stream.hpp"
 
+#include <algorithm>
 #include <ctime>
+#include <thread>
 #include <filesystem>
 #include <vector>
 
@@ -43,66 +45,170 @@ result<run_setup> setup_run(radar::radar_table const& radars, dmap::radar_parms 
 
 namespace {
 
-/** Reads up to `capacity` records; stops early at the end of input or on a fatal problem. */
-struct chunk_reader {
-  dmap::reader& in;
-  stream_options const& opt;
-  stream_callbacks const& callbacks;
-  stream_summary& summary;
-  std::size_t regions_seen = 0;
-  std::int64_t next_index = 0;
-
-  std::vector<dmap::record> records;
-  std::vector<std::int64_t> index;    // stream index of each record of the chunk
+/** A chunk of input: records, and what the reader met around them. */
+struct chunk {
+  std::vector<dmap::record> records;  // [0, index.size()) hold this chunk's records
+  std::vector<std::int64_t> index;    // stream index of each record
   std::vector<std::int64_t> offset;   // byte offset of each record
-  std::optional<error> fatal;         // ends the run once the chunk is written
-  bool end = false;
+  std::vector<error> skipped;         // stretches the reader skipped (record = their stream index)
+  std::optional<error> fatal;         // a read error or truncation after these records
+  bool end = false;                   // the input ended after these records
+};
 
-  /** A stretch the reader skipped: reported, or fatal in strict mode. */
-  void skip(error e) {
-    e.record = next_index++;
-    ++summary.records_in;
-    if (opt.strict) {
-      if (!fatal) fatal = std::move(e);
-      return;
-    }
-    ++summary.records_skipped;
-    if (callbacks.skipped) callbacks.skipped(e);
-  }
+/** Reads the input in chunks; keeps the stream index of records and skipped stretches. */
+class chunk_reader {
+ public:
+  chunk_reader(dmap::reader& in, std::size_t capacity) : in_(in), capacity_(capacity) {}
 
-  void read(std::size_t capacity) {
-    if (records.size() < capacity) records.resize(capacity);
-    index.clear();
-    offset.clear();
-    while (index.size() < capacity && !fatal && !end) {
-      auto got = in.next(records[index.size()]);
+  void read(chunk& c) {
+    if (c.records.size() < capacity_) c.records.resize(capacity_);
+    c.index.clear();
+    c.offset.clear();
+    c.skipped.clear();
+    c.fatal.reset();
+    c.end = false;
+    while (c.index.size() < capacity_) {
+      auto got = in_.next(c.records[c.index.size()]);
       if (!got) {
-        fatal = std::move(got.error());
-        fatal->record = next_index;
+        c.fatal = std::move(got.error());
+        c.fatal->record = next_index_;
         return;
       }
-      auto const regions = in.skipped();
-      for (; regions_seen < regions.size(); ++regions_seen) {
-        error reason = regions[regions_seen].reason;
-        bool const at_end = !*got && regions_seen + 1 == regions.size();
-        if (at_end && reason.code == errc::truncated) {  // the input ends inside a record
-          reason.record = next_index++;
-          ++summary.records_in;
-          fatal = std::move(reason);
+      auto const regions = in_.skipped();
+      for (; regions_seen_ < regions.size(); ++regions_seen_) {
+        error reason = regions[regions_seen_].reason;
+        reason.record = next_index_++;
+        if (!*got && regions_seen_ + 1 == regions.size() && reason.code == errc::truncated) {
+          c.fatal = std::move(reason);  // the input ends inside a record
           return;
         }
-        skip(std::move(reason));
-        if (fatal) return;
+        c.skipped.push_back(std::move(reason));
       }
       if (!*got) {
-        end = true;
+        c.end = true;
         return;
       }
-      index.push_back(next_index++);
-      offset.push_back(in.last_record_offset());
-      ++summary.records_in;
+      c.index.push_back(next_index_++);
+      c.offset.push_back(in_.last_record_offset());
     }
   }
+
+ private:
+  dmap::reader& in_;
+  std::size_t capacity_;
+  std::size_t regions_seen_ = 0;
+  std::int64_t next_index_ = 0;
+};
+
+/** Everything the records of one chunk go through, in order: convert, fit, encode, write. */
+class chunk_processor {
+ public:
+  chunk_processor(dmap::reader& in, dmap::writer& out, radar::radar_table const& radars, stream_options const& opt,
+                  exec_context const& ctx, stream_callbacks const& callbacks)
+      : in_(in), out_(out), radars_(radars), opt_(opt), ctx_(ctx), callbacks_(callbacks) {
+    fopt_.algorithm = opt.run.algorithm;
+  }
+
+  /** Processes a chunk; an error ends the run (the records before it are written). */
+  result<void> process(chunk& c) {
+    auto const n = c.index.size();
+    std::span<dmap::record const> records(c.records.data(), n);
+    summary.records_in += static_cast<std::int64_t>(n + c.skipped.size());
+    if (callbacks_.record_read) {
+      for (auto const& r : records)
+        if (auto p = dmap::decode_radar_parms(r, dmap::strictness::lenient)) callbacks_.record_read(*p);
+    }
+    if (!setup_) {
+      for (std::size_t k = 0; k < n; ++k) {
+        auto p = dmap::decode_radar_parms(records[k], dmap::strictness::lenient);
+        if (!p) continue;
+        auto s = setup_run(radars_, *p, opt_.run);
+        if (!s) return unexpected(std::move(s.error()).at(in_.source_name(), c.index[k]));
+        setup_ = std::move(*s);
+        fopt_.elevation = setup_->elevation;
+        break;
+      }
+    }
+
+    tdiff_selection tdiff;
+    tdiff.fixed_us = opt_.run.tdiff_us;
+    tdiff.method = opt_.run.tdiff_method;
+    tdiff.calibration = setup_ ? &setup_->calibration : nullptr;
+    // hdw.dat maxrange is not a hard limit in practice (RST ignores it; data exceed it), so the
+    // check is what the record holds: nrang <= pwr0 extent, in check_rawacf.
+    input_limits const limits;
+    batch_ = from_dmap(records, n > 0 ? c.index.front() : 0, c.offset, setup_ ? setup_->site : no_site_, tdiff,
+                       limits, ctx_, std::move(batch_));
+
+    // Records left out (undecodable stretches and unfittable records), reported in input order;
+    // in strict mode the first one ends the run and only the records before it are written.
+    std::vector<error> left_out = std::move(c.skipped);
+    for (auto& rej : batch_.rejected) left_out.push_back(std::move(rej.reason));
+    std::stable_sort(left_out.begin(), left_out.end(),
+                     [](error const& a, error const& b) { return a.record < b.record; });
+    std::int64_t write_before = INT64_MAX;
+    std::optional<error> fatal;
+    for (auto& e : left_out) {
+      e = std::move(e).at(in_.source_name(), e.record);
+      if (opt_.strict) {
+        write_before = e.record;
+        fatal = std::move(e);
+        break;
+      }
+      ++summary.records_skipped;
+      if (callbacks_.skipped) callbacks_.skipped(e);
+    }
+
+    auto fitted = fit_records(batch_.acf.view(), fopt_, ctx_);
+    if (!fitted) return unexpected(std::move(fitted.error()).at(in_.source_name()));
+
+    origin_info origin;
+    origin.time = origin_time(std::time(nullptr));
+    origin.command = opt_.command;
+    auto const n_batch = static_cast<std::int64_t>(batch_.input_index.size());
+    if (encoded_.size() < static_cast<std::size_t>(n_batch)) encoded_.resize(static_cast<std::size_t>(n_batch));
+    std::vector<std::optional<error>> encode_errors(static_cast<std::size_t>(n_batch));
+    ctx_.parallel_for(n_batch, 16, [&](std::int64_t begin, std::int64_t end) {
+      thread_local dmap::record rec;
+      for (std::int64_t b = begin; b < end; ++b) {
+        auto const k = static_cast<std::size_t>(b);
+        encoded_[k].clear();
+        to_dmap(batch_.prm[k], *fitted, static_cast<std::int32_t>(b), origin, rec);
+        if (auto e = rec.encode_to(encoded_[k]); !e) encode_errors[k] = std::move(e.error());
+      }
+    });
+    for (std::int64_t b = 0; b < n_batch; ++b) {
+      auto const k = static_cast<std::size_t>(b);
+      if (batch_.input_index[k] >= write_before) break;
+      if (encode_errors[k])
+        return unexpected(std::move(*encode_errors[k]).at(out_.target_name(), batch_.input_index[k]));
+      if (auto w = out_.write_bytes(encoded_[k]); !w) return unexpected(std::move(w.error()));
+      ++summary.records_out;
+    }
+    if (fatal) return unexpected(std::move(*fatal));
+    if (c.fatal) {
+      auto e = std::move(*c.fatal);
+      ++summary.records_in;
+      if (e.source.empty()) e.source = in_.source_name();
+      return unexpected(std::move(e));
+    }
+    return {};
+  }
+
+  stream_summary summary;
+
+ private:
+  dmap::reader& in_;
+  dmap::writer& out_;
+  radar::radar_table const& radars_;
+  stream_options const& opt_;
+  exec_context const& ctx_;
+  stream_callbacks const& callbacks_;
+  std::optional<run_setup> setup_;
+  radar::site const no_site_{};
+  fit_options fopt_;
+  rawacf_batch batch_;
+  std::vector<std::vector<std::byte>> encoded_;
 };
 
 }  // namespace
@@ -110,94 +216,24 @@ struct chunk_reader {
 result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::radar_table const& radars,
                                   stream_options const& opt, exec_context const& ctx,
                                   stream_callbacks const& callbacks) {
-  stream_summary summary;
-  chunk_reader reader{in, opt, callbacks, summary, 0, 0, {}, {}, {}, std::nullopt, false};
-  auto const capacity = static_cast<std::size_t>(std::max(1, opt.chunk_records));
-  std::optional<run_setup> setup;
-  radar::site const no_site{};
-  std::vector<std::vector<std::byte>> encoded;
-  rawacf_batch batch;
-  fit_options fopt;
-  fopt.algorithm = opt.run.algorithm;
-
-  while (!reader.end && !reader.fatal) {
-    reader.read(capacity);
-    auto const n = reader.index.size();
-    std::span<dmap::record const> records(reader.records.data(), n);
-
-    if (callbacks.record_read) {
-      for (auto const& r : records)
-        if (auto p = dmap::decode_radar_parms(r, dmap::strictness::lenient)) callbacks.record_read(*p);
-    }
-    if (!setup) {
-      for (auto const& r : records) {
-        auto p = dmap::decode_radar_parms(r, dmap::strictness::lenient);
-        if (!p) continue;
-        auto s = setup_run(radars, *p, opt.run);
-        if (!s) return unexpected(std::move(s.error()).at(in.source_name(), reader.index[static_cast<std::size_t>(&r - records.data())]));
-        setup = std::move(*s);
-        fopt.elevation = setup->elevation;
-        break;
-      }
-    }
-
-    tdiff_selection tdiff;
-    tdiff.fixed_us = opt.run.tdiff_us;
-    tdiff.method = opt.run.tdiff_method;
-    tdiff.calibration = setup ? &setup->calibration : nullptr;
-    input_limits limits;
-    // hdw.dat maxrange is not a hard limit in practice (RST ignores it; data exceed it), so the
-    // check is what the record holds: nrang <= pwr0 extent, in check_rawacf.
-    limits.max_ranges = 0;
-    batch = from_dmap(records, n > 0 ? reader.index.front() : 0, reader.offset, setup ? setup->site : no_site, tdiff,
-                      limits, ctx, std::move(batch));
-
-    // Records that cannot be fitted: reported and left out; in strict mode the first one ends the run
-    // and only the records before it are written.
-    std::int64_t write_before = INT64_MAX;
-    for (auto& rej : batch.rejected) {
-      rej.reason = std::move(rej.reason).at(in.source_name(), rej.index);
-      if (opt.strict) {
-        write_before = rej.index;
-        reader.fatal = std::move(rej.reason);
-        break;
-      }
-      ++summary.records_skipped;
-      if (callbacks.skipped) callbacks.skipped(rej.reason);
-    }
-
-    auto fitted = fit_records(batch.acf.view(), fopt, ctx);
-    if (!fitted) return unexpected(std::move(fitted.error()).at(in.source_name()));
-
-    origin_info origin;
-    origin.time = origin_time(std::time(nullptr));
-    origin.command = opt.command;
-    auto const n_batch = static_cast<std::int64_t>(batch.input_index.size());
-    if (encoded.size() < static_cast<std::size_t>(n_batch)) encoded.resize(static_cast<std::size_t>(n_batch));
-    std::vector<std::optional<error>> encode_errors(static_cast<std::size_t>(n_batch));
-    ctx.parallel_for(n_batch, 16, [&](std::int64_t begin, std::int64_t end) {
-      thread_local dmap::record rec;
-      for (std::int64_t b = begin; b < end; ++b) {
-        auto const k = static_cast<std::size_t>(b);
-        encoded[k].clear();
-        to_dmap(batch.prm[k], *fitted, static_cast<std::int32_t>(b), origin, rec);
-        if (auto e = rec.encode_to(encoded[k]); !e) encode_errors[k] = std::move(e.error());
-      }
-    });
-    for (std::int64_t b = 0; b < n_batch; ++b) {
-      auto const k = static_cast<std::size_t>(b);
-      if (batch.input_index[k] >= write_before) break;
-      if (encode_errors[k]) return unexpected(std::move(*encode_errors[k]).at(out.target_name(), batch.input_index[k]));
-      if (auto w = out.write_bytes(encoded[k]); !w) return unexpected(std::move(w.error()));
-      ++summary.records_out;
-    }
+  chunk_reader reader(in, static_cast<std::size_t>(std::max(1, opt.chunk_records)));
+  chunk_processor processor(in, out, radars, opt, ctx, callbacks);
+  // With more than one thread the next chunk is read (and decompressed) while this one is fitted.
+  bool const read_ahead = ctx.pool != nullptr && ctx.pool->size() > 1;
+  chunk current, next;
+  reader.read(current);
+  for (;;) {
+    bool const more = !current.end && !current.fatal;
+    std::thread ahead;
+    if (more && read_ahead) ahead = std::thread([&] { reader.read(next); });
+    auto done = processor.process(current);
+    if (ahead.joinable()) ahead.join();
+    if (!done) return unexpected(std::move(done.error()));
+    if (!more) break;
+    if (!read_ahead) reader.read(next);
+    std::swap(current, next);
   }
-  if (reader.fatal) {
-    auto e = std::move(*reader.fatal);
-    if (e.source.empty()) e.source = in.source_name();
-    return unexpected(std::move(e));
-  }
-  return summary;
+  return processor.summary;
 }
 
 }  // namespace rstx::fit

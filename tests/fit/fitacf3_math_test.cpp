@@ -235,7 +235,9 @@ TEST(fitacf3_math, fits_match_rst_sums_in_list_order) {
     expect_fit(power.lin_err, rst_two_param(t, y, s_log, false), part::variances);  // only σ² are used
     expect_fit(power.quad_err, rst_two_param(t, y, s_log, true), part::variances);
 
-    auto const origin = m::fit_phase_origin(n, t.data(), phi.data(), s.data());
+    m::phase_weights pw;
+    pw.set_all(n, t.data(), s.data());
+    auto const origin = m::fit_phase_origin(n, t.data(), phi.data(), s.data(), pw);
     auto const rst_origin = rst_one_param(t, phi, s);
     expect_fit(origin, rst_origin, part::slope);
     EXPECT_PRED2(same_bits, origin.chi2, rst_origin.chi2);
@@ -246,7 +248,7 @@ TEST(fitacf3_math, fits_match_rst_sums_in_list_order) {
     EXPECT_PRED2(same_bits, line.chi2, rst_line.chi2);
 
     std::vector<double> ours = phi, rst = phi;
-    m::unwrap_acf_phase(n, t.data(), ours.data(), s.data());
+    m::unwrap_acf_phase(n, t.data(), ours.data(), s.data(), pw);
     rst_unwrap(t, rst, s);
     for (int i = 0; i < n; ++i) ASSERT_PRED2(same_bits, ours[i], rst[i]) << "trial " << trial << " point " << i;
   }

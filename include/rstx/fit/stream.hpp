@@ -3,7 +3,7 @@
  * @file
  * make_fit's engine: rawacf records in, fitacf records out, in input order, in bounded memory.
  *
- * Records are read in chunks (256 by default), converted (from_dmap), fitted on all threads of the
+ * Records are read in chunks (64 by default), converted (from_dmap), fitted on all threads of the
  * execution context and written in order, so memory does not grow with the input and output
  * streams out as it is produced. Like RST, the site (hdw.dat line) is looked up once, from the
  * first record, and used for the whole run.
@@ -60,7 +60,7 @@ struct run_setup {
 struct stream_options {
   run_options run;
   bool strict = false;                 ///< an unfittable or undecodable record ends the run
-  std::int32_t chunk_records = 256;    ///< records read, fitted and written together
+  std::int32_t chunk_records = 64;     ///< records read, fitted and written together
   std::string command;                 ///< origin.command of every output record
 };
 

@@ -348,29 +348,44 @@ RSTX_HOST_DEVICE inline void phase_sigmas(int n, double const* alpha2, double co
   }
 }
 
-/** Σ(φt/σ²)/Σ(t²/σ²) over points with σ > 0: the slope of a line through the origin. */
-RSTX_HOST_DEVICE inline double origin_slope(int n, double const* t, double const* phi, double const* sigma) noexcept {
-  double q_xy[max_lags], q_xx[max_lags];
-  for (int i = 0; i < n; ++i) {
-    double const w = sigma[i] * sigma[i];
-    q_xy[i] = (phi[i] * t[i]) / w;
-    q_xx[i] = (t[i] * t[i]) / w;
+/**
+ * The phase-independent quotients of a set of phase points, computed once and shared by every
+ * fit of those points (RST recomputes them in each fit; the values are the same expressions on the
+ * same numbers): w = σ², 1/w, t/w, (t*t)/w.
+ */
+struct phase_weights {
+  double w[max_lags], q_1[max_lags], q_t[max_lags], q_tt[max_lags];
+
+  RSTX_HOST_DEVICE void set(int i, double t, double sigma) noexcept {
+    w[i] = sigma * sigma;
+    q_1[i] = 1 / w[i];
+    q_t[i] = t / w[i];
+    q_tt[i] = (t * t) / w[i];
   }
+  RSTX_HOST_DEVICE void set_all(int n, double const* t, double const* sigma) noexcept {
+    for (int i = 0; i < n; ++i) set(i, t[i], sigma[i]);
+  }
+};
+
+/** Σ(φt/σ²)/Σ(t²/σ²) over points with σ > 0: the slope of a line through the origin. */
+RSTX_HOST_DEVICE inline double origin_slope(int n, double const* t, double const* phi, double const* sigma,
+                                            phase_weights const& pw) noexcept {
+  double q_xy[max_lags];
+  for (int i = 0; i < n; ++i) q_xy[i] = (phi[i] * t[i]) / pw.w[i];
   double s_xy = 0.0, s_xx = 0.0;
   for (int i = 0; i < n; ++i) {
     bool const use = sigma[i] > 0;
     s_xy = add_if(s_xy, use, q_xy[i]);
-    s_xx = add_if(s_xx, use, q_xx[i]);
+    s_xx = add_if(s_xx, use, pw.q_tt[i]);
   }
   return s_xy / s_xx;
 }
 
 /** Σ((slope t - φ)²/σ²) over points with σ > 0 (ACF_Phase_Unwrap's error of a quick fit). */
 RSTX_HOST_DEVICE inline double origin_fit_error(int n, double const* t, double const* phi, double const* sigma,
-                                                double slope) noexcept {
+                                                phase_weights const& pw, double slope) noexcept {
   double q[max_lags];
-  for (int i = 0; i < n; ++i)
-    q[i] = ((slope * t[i] - phi[i]) * (slope * t[i] - phi[i])) / (sigma[i] * sigma[i]);
+  for (int i = 0; i < n; ++i) q[i] = ((slope * t[i] - phi[i]) * (slope * t[i] - phi[i])) / pw.w[i];
   double err = 0.0;
   for (int i = 0; i < n; ++i) err = add_if(err, sigma[i] > 0, q[i]);
   return err;
@@ -380,7 +395,8 @@ RSTX_HOST_DEVICE inline double origin_fit_error(int n, double const* t, double c
  * ACF_Phase_Unwrap (§11.2) in place: corrects a copy of the phases with the piecewise slope
  * estimate and keeps the corrected phases only if they fit a line through the origin better.
  */
-RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, double const* t, double* phi, double const* sigma) noexcept {
+RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, double const* t, double* phi, double const* sigma,
+                                              phase_weights const& pw) noexcept {
   double num[max_lags], den[max_lags];
   bool use[max_lags];
   for (int i = 0; i + 1 < n; ++i) {
@@ -406,26 +422,23 @@ RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, double const* t, double* ph
   std::int32_t total = 0;
   for (int i = 0; i < n; ++i) total = wrapping_add(total, turns[i]);
   if (total > 0) {
-    double const corr_err = origin_fit_error(n, t, corrected, sigma, origin_slope(n, t, corrected, sigma));
-    double const orig_err = origin_fit_error(n, t, phi, sigma, origin_slope(n, t, phi, sigma));
+    double const corr_err =
+        origin_fit_error(n, t, corrected, sigma, pw, origin_slope(n, t, corrected, sigma, pw));
+    double const orig_err = origin_fit_error(n, t, phi, sigma, pw, origin_slope(n, t, phi, sigma, pw));
     if (orig_err > corr_err)
       for (int i = 0; i < n; ++i) phi[i] = corrected[i];
   }
 }
 
 /** one_param_straight_line_fit (§11.3): slope through the origin, its variance and χ². */
-RSTX_HOST_DEVICE inline line_fit fit_phase_origin(int n, double const* t, double const* phi,
-                                                  double const* sigma) noexcept {
-  double q_xx[max_lags], q_xy[max_lags];
-  for (int i = 0; i < n; ++i) {
-    double const w = sigma[i] * sigma[i];
-    q_xx[i] = (t[i] * t[i]) / w;
-    q_xy[i] = (t[i] * phi[i]) / w;
-  }
+RSTX_HOST_DEVICE inline line_fit fit_phase_origin(int n, double const* t, double const* phi, double const* sigma,
+                                                  phase_weights const& pw) noexcept {
+  double q_xy[max_lags];
+  for (int i = 0; i < n; ++i) q_xy[i] = (t[i] * phi[i]) / pw.w[i];
   origin_sums m;
   for (int i = 0; i < n; ++i) {
     bool const use = !(sigma[i] <= 0.0);
-    m.s_xx = add_if(m.s_xx, use, q_xx[i]);
+    m.s_xx = add_if(m.s_xx, use, pw.q_tt[i]);
     m.s_xy = add_if(m.s_xy, use, q_xy[i]);
   }
   line_fit f;
@@ -439,24 +452,21 @@ RSTX_HOST_DEVICE inline line_fit fit_phase_origin(int n, double const* t, double
   return f;
 }
 
-/** Two-parameter linear fit of n points with χ² (two_param_straight_line_fit, LINEAR). */
-RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* y, double const* sigma) noexcept {
-  double q_1[max_lags], q_x[max_lags], q_y[max_lags], q_xx[max_lags], q_xy[max_lags];
+/** Two-parameter linear fit of n phase points with χ² (two_param_straight_line_fit, LINEAR). */
+RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* y, double const* sigma,
+                                          phase_weights const& pw) noexcept {
+  double q_y[max_lags], q_xy[max_lags];
   for (int i = 0; i < n; ++i) {
-    double const w = sigma[i] * sigma[i];
-    q_1[i] = 1 / w;
-    q_x[i] = x[i] / w;
-    q_y[i] = y[i] / w;
-    q_xx[i] = (x[i] * x[i]) / w;
-    q_xy[i] = (x[i] * y[i]) / w;
+    q_y[i] = y[i] / pw.w[i];
+    q_xy[i] = (x[i] * y[i]) / pw.w[i];
   }
   fit_sums m;
   for (int i = 0; i < n; ++i) {
     bool const use = !(sigma[i] <= 0.0);
-    m.s = add_if(m.s, use, q_1[i]);
-    m.s_x = add_if(m.s_x, use, q_x[i]);
+    m.s = add_if(m.s, use, pw.q_1[i]);
+    m.s_x = add_if(m.s_x, use, pw.q_t[i]);
     m.s_y = add_if(m.s_y, use, q_y[i]);
-    m.s_xx = add_if(m.s_xx, use, q_xx[i]);
+    m.s_xx = add_if(m.s_xx, use, pw.q_tt[i]);
     m.s_xy = add_if(m.s_xy, use, q_xy[i]);
   }
   line_fit f = solve_two_param(m);
@@ -466,13 +476,20 @@ RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* 
   return f;
 }
 
-/** XCF_Phase_Unwrap + two-parameter fit (§13.2-3). `sigma` must already hold the XCF σ. */
+/** Two-parameter linear fit of n points (computes the weights). */
+RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* y, double const* sigma) noexcept {
+  phase_weights pw;
+  pw.set_all(n, x, sigma);
+  return fit_line(n, x, y, sigma, pw);
+}
+
+/** XCF_Phase_Unwrap + two-parameter fit (§13.2-3). `sigma`/`pw` must already hold the XCF σ. */
 RSTX_HOST_DEVICE inline line_fit fit_xcf_phase(int n, double const* t, double* phi, double const* sigma,
-                                               double acf_slope) noexcept {
+                                               phase_weights const& pw, double acf_slope) noexcept {
   for (int i = 0; i < n; ++i) (void)phase_correction(phi[i], acf_slope, t[i]);
-  double const slope_est = origin_slope(n, t, phi, sigma);
+  double const slope_est = origin_slope(n, t, phi, sigma, pw);
   for (int i = 0; i < n; ++i) (void)phase_correction(phi[i], slope_est, t[i]);
-  return fit_line(n, t, phi, sigma);
+  return fit_line(n, t, phi, sigma, pw);
 }
 
 // ---------------------------------------------------------------------------------------------
