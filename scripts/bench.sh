@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make bench: every benchmark in bench/, each figure printed next to a baseline measured in the same
+# run (cat / bzip2 -dc for reading, RST's own programs for make_fit and make_grid).
+#
+# Input: the 2-hour synthetic rawacf (1920 records, about 70 MB), made once with `rstx sim` into
+# build/bench-data/. Set BENCH_RAWACF to use another file, e.g. the output of
+# `python3 ../shared/tools/gen_rawacf.py --hours 2 -o FILE`.
+#
+# RST comparisons need RST 5.0 built from source somewhere outside the repository:
+#   RST_BIN=/path/to/rst/bin make bench     (directory holding make_fit and make_grid, or wrappers
+#                                            that set RST's environment)
+# Without RST_BIN only rstx is timed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/bin
+data=build/bench-data
+shared=$(cd .. && pwd)/shared
+export SD_RADAR=${SD_RADAR:-$shared/tables/radar.dat}
+export SD_HDWPATH=${SD_HDWPATH:-$shared/tables/hdw/}
+export SD_TDIFFPATH=${SD_TDIFFPATH:-$shared/tables/tdiff/}
+export AACGM_v2_DAT_PREFIX=${AACGM_v2_DAT_PREFIX:-$shared/tables/aacgm/aacgm_coeffs-13-}
+export IGRF_PATH=${IGRF_PATH:-$shared/tables/igrf/}
+export IGRF_COEFFS=${IGRF_COEFFS:-$shared/tables/igrf/magmodel_1590-2020.txt}
+mkdir -p "$data"
+
+raw=${BENCH_RAWACF:-$data/synth_2h.rawacf}
+if [[ ! -f $raw ]]; then
+  echo "bench: making the 2-hour synthetic rawacf with rstx sim" >&2
+  "$bin/rstx" sim -o "$raw" --station cly --duration 2h --seed 1
+fi
+rst_args=()
+if [[ -n ${RST_BIN:-} ]]; then rst_args=(--rst "$RST_BIN/make_fit"); fi
+
+echo "== DMAP read throughput (bench/dmap/read_bench.cpp)"
+"$bin/rstx_bench_dmap_read" --file "$raw" --runs 7
+
+echo
+echo "== make_fit end to end, FITACF 3.0 and 2.5 (bench/fit/make_fit_bench.cpp)"
+"$bin/rstx_bench_make_fit" --file "$raw" --runs 5 "${rst_args[@]}"
+
+echo
+echo "== FITACF 3.0 stage by stage (bench/fit/fitacf3_bench.cpp)"
+"$bin/rstx_bench_fitacf3" --file "$raw" --benchmark_counters_tabular=true
+
+echo
+echo "== FITACF 2.5 (bench/fit/fitacf25_bench.cpp)"
+"$bin/rstx_bench_fitacf25" --file "$raw" "${rst_args[@]}" --benchmark_counters_tabular=true
+
+if [[ -x $bin/rstx_bench_make_grid ]]; then
+  echo
+  echo "== make_grid end to end (bench/grid)"
+  fitacf=$data/synth_2h.fitacf
+  "$bin/make_fit" -fitacf3 "$raw" > "$fitacf"
+  grid_rst=()
+  if [[ -n ${RST_BIN:-} ]]; then grid_rst=(--rst "$RST_BIN/make_grid"); fi
+  "$bin/rstx_bench_make_grid" --file "$fitacf" --runs 5 "${grid_rst[@]}"
+fi
