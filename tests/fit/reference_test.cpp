@@ -4,7 +4,7 @@
 // integers, strings, slist, qflg, gflg exactly equal, floats within rtol 1e-5 / atol 1e-5. Floats
 // are also compared bitwise; each file's report (printed) gives the values that are not
 // bit-identical per field with the worst error. On x86-64, where the references were made, bit
-// identity is asserted too (RST and rstx call the same glibc libm there).
+// identity is asserted too in optimised builds (RST and rstx call the same glibc libm there).
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -80,7 +80,10 @@ void check(reference_case const& c) {
   EXPECT_EQ(cmp.result.exact_mismatches, 0U);
   EXPECT_EQ(cmp.result.beyond_tolerance, 0U);
   EXPECT_GT(cmp.result.float_values, 0U);
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__OPTIMIZE__)
+  // Optimised x86-64 builds (what ships) are bit-identical. Unoptimised builds are not asserted:
+  // when two NaNs meet in a commutative operation (elv_error of nave <= 0 records) the compiler's
+  // operand order decides which NaN's sign survives, and gcc -O0 orders them unlike -O3 (RST's).
   EXPECT_EQ(cmp.result.not_identical, 0U) << "values differ from RST in the last bits";
 #endif
 }
