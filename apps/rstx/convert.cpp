@@ -38,10 +38,9 @@ int run_convert(convert_options const& o) {
   std::size_t skipped_seen = 0;
   for (;;) {
     auto got = rd->next(r);
-    for (; skipped_seen < rd->skipped().size(); ++skipped_seen) {
-      auto const& s = rd->skipped()[skipped_seen];
+    for_new_skips(*rd, skipped_seen, [](dmap::skipped_region const& s) {
       warn("rstx convert", fmt::format("skipped {} damaged bytes at byte {}: {}", s.length, s.offset, s.reason.message()));
-    }
+    });
     if (!got) return report("rstx convert", got.error());  // the writer discards its temporary file
     if (!*got) break;
     if (auto s = w->write(r); !s) return report("rstx convert", s.error());

@@ -137,10 +137,9 @@ int run_dump(dump_options const& o) {
   std::int64_t const first = o.first.value_or(0);
   for (;;) {
     auto got = rd->next(r);
-    for (; skipped_seen < rd->skipped().size(); ++skipped_seen) {
-      auto const& s = rd->skipped()[skipped_seen];
+    for_new_skips(*rd, skipped_seen, [](dmap::skipped_region const& s) {
       warn("rstx dump", fmt::format("skipped {} damaged bytes at byte {}: {}", s.length, s.offset, s.reason.message()));
-    }
+    });
     if (!got) {
       std::fwrite(out.data(), 1, out.size(), stdout);
       return report("rstx dump", got.error());

@@ -45,10 +45,9 @@ std::vector<std::string> check_file(std::string const& path, validate_options co
   std::size_t skipped_seen = 0;
   for (;;) {
     auto got = rd->next(r);
-    for (; skipped_seen < rd->skipped().size(); ++skipped_seen) {
-      auto const& s = rd->skipped()[skipped_seen];
+    for_new_skips(*rd, skipped_seen, [&](dmap::skipped_region const& s) {
       problems.push_back(fmt::format("{} ({} bytes unreadable)", s.reason.message(), s.length));
-    }
+    });
     if (!got) {
       problems.push_back(got.error().message());
       break;

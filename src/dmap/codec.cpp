@@ -92,6 +92,19 @@ class parser {
     return {};
   }
 
+  /** Reads the start of a field, its name and type code, into a new entry. */
+  result<detail::field_entry> field_start(char const* kind, std::size_t index) {
+    detail::field_entry e;
+    e.chunk_off = static_cast<std::uint32_t>(pos_);
+    auto nm = name(kind, index);
+    if (!nm) return unexpected(std::move(nm.error()));
+    std::tie(e.name_off, e.name_len) = *nm;
+    auto t = type_code(text(e.name_off, e.name_len));
+    if (!t) return unexpected(std::move(t.error()));
+    e.t = *t;
+    return e;
+  }
+
   [[nodiscard]] std::string_view text(std::uint32_t off, std::uint32_t len) const noexcept {
     return {reinterpret_cast<char const*>(b_.data() + off), len};
   }
@@ -145,15 +158,10 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
   RSTX_ASSERT(past_header.has_value());
 
   for (std::int32_t i = 0; i < h.num_scalars; ++i) {
-    detail::field_entry e;
-    e.chunk_off = static_cast<std::uint32_t>(p.pos());
-    auto nm = p.name("scalar", static_cast<std::size_t>(i));
-    if (!nm) return unexpected(std::move(nm.error()));
-    std::tie(e.name_off, e.name_len) = *nm;
+    auto start = p.field_start("scalar", static_cast<std::size_t>(i));
+    if (!start) return unexpected(std::move(start.error()));
+    detail::field_entry e = *start;
     auto const field = p.text(e.name_off, e.name_len);
-    auto t = p.type_code(field);
-    if (!t) return unexpected(std::move(t.error()));
-    e.t = *t;
     e.data_off = static_cast<std::uint32_t>(p.pos());
     if (e.t == type::string) {
       auto len = p.string_value(field);
@@ -168,15 +176,10 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
   }
 
   for (std::int32_t i = 0; i < h.num_arrays; ++i) {
-    detail::field_entry e;
-    e.chunk_off = static_cast<std::uint32_t>(p.pos());
-    auto nm = p.name("array", static_cast<std::size_t>(i));
-    if (!nm) return unexpected(std::move(nm.error()));
-    std::tie(e.name_off, e.name_len) = *nm;
+    auto start = p.field_start("array", static_cast<std::size_t>(i));
+    if (!start) return unexpected(std::move(start.error()));
+    detail::field_entry e = *start;
     auto const field = p.text(e.name_off, e.name_len);
-    auto t = p.type_code(field);
-    if (!t) return unexpected(std::move(t.error()));
-    e.t = *t;
     auto const ndim_pos = p.pos();
     auto ndim = p.int32(fmt::format("dimension count of '{}'", printable(field)));
     if (!ndim) return unexpected(std::move(ndim.error()));

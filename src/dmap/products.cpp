@@ -484,31 +484,18 @@ result<map_view> decode_map(record const& r, strictness mode) {
 
 result<product> validate_record(record const& r, strictness mode) {
   auto const kind = detect_product(r);
+  auto checked = [&](auto&& view) -> result<product> {
+    if (!view) return unexpected(std::move(view.error()));
+    return kind;
+  };
   switch (kind) {
-    case product::rawacf: {
-      auto v = decode_rawacf(r, mode);
-      if (!v) return unexpected(std::move(v.error()));
-      break;
-    }
-    case product::fitacf: {
-      auto v = decode_fitacf(r, mode);
-      if (!v) return unexpected(std::move(v.error()));
-      break;
-    }
-    case product::grid: {
-      auto v = decode_grid(r, mode);
-      if (!v) return unexpected(std::move(v.error()));
-      break;
-    }
-    case product::map: {
-      auto v = decode_map(r, mode);
-      if (!v) return unexpected(std::move(v.error()));
-      break;
-    }
-    case product::unknown:
-      return fail(errc::missing_field, "record is none of rawacf, fitacf, grid or map (no identifying fields)");
+    case product::rawacf: return checked(decode_rawacf(r, mode));
+    case product::fitacf: return checked(decode_fitacf(r, mode));
+    case product::grid: return checked(decode_grid(r, mode));
+    case product::map: return checked(decode_map(r, mode));
+    case product::unknown: break;
   }
-  return kind;
+  return fail(errc::missing_field, "record is none of rawacf, fitacf, grid or map (no identifying fields)");
 }
 
 }  // namespace rstx::dmap
