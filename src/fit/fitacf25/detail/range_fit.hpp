@@ -350,75 +350,50 @@ struct power_sums {
   double sum_np, sum_w, sum_wk, sum_wk2, sum_wk4, sum_p, sum_pk, sum_pk2;
 };
 
-/**
- * power_fits.c do_lambda_fit: ln|R| = c - w_l·τ·t0 (weights w²). power_fits.c defines its
- * determinant macro WITHOUT parentheses, `determ(aa,bb,cc,dd) aa*dd - bb*cc`, so its textual
- * expansion fixes the multiplication order written out below (e.g. `sum_w*-t2*sum_wk2`).
- */
-RSTX_HOST_DEVICE inline void lambda_fit(range_fit& ptr, int mplgs, std::uint64_t bad, std::uint64_t bad_pwr,
-                                        double const* w, double const* tau, double const* pwr,
-                                        power_sums const& s, double t0, double t2) noexcept {
-  double const d = s.sum_w * -t2 * s.sum_wk2 - -t0 * s.sum_wk * t0 * s.sum_wk;
-  double const c_log = (s.sum_p * -t2 * s.sum_wk2 - -t0 * s.sum_wk * t0 * s.sum_pk) / d;
-  ptr.p_l = c_log;
-  ptr.w_l = (s.sum_w * t0 * s.sum_pk - s.sum_p * t0 * s.sum_wk) / d;
-  if (s.sum_np > 3) {
-    double e2 = 0.;
-    double wbar = 0.;
-    int npp = 0;
-    for (int k = 0; k < mplgs; ++k) {
-      if (!is_set(bad, k) && !is_set(bad_pwr, k)) {
-        double const temp = pwr[k] - (c_log - tau[k] * t0 * (ptr.w_l));
-        e2 = e2 + w[k] * w[k] * (temp * temp);
-        wbar = wbar + w[k];
-        ++npp;
-      }
-    }
-    wbar = wbar / npp;
-    ptr.sdev_l = std::sqrt(e2 / s.sum_w * npp / (npp - 2));
-    if ((s.sum_w * s.sum_wk2 - s.sum_wk * s.sum_wk) <= 0) {
-      ptr.p_l_err = ptr.w_l_err = ptr.sdev_l = huge_val;
-    } else {
-      ptr.p_l_err = ptr.sdev_l * wbar * std::sqrt(s.sum_wk2 / (s.sum_w * s.sum_wk2 - s.sum_wk * s.sum_wk));
-      ptr.w_l_err = ptr.sdev_l * wbar * std::sqrt(s.sum_w / (t2 * (s.sum_w * s.sum_wk2 - s.sum_wk * s.sum_wk)));
-    }
-  } else {
-    ptr.p_l_err = ptr.w_l_err = ptr.sdev_l = huge_val;
-  }
-}
+/** Result of one weighted exponential-decay fit: ln|R| = c - slope·x. */
+struct decay_fit {
+  double c, slope, sdev, c_err, slope_err;
+};
 
-/** power_fits.c do_sigma_fit: ln|R| = c - w_s·(τ·t0)² (w_s is σ², sign kept). Same macro caveat. */
-RSTX_HOST_DEVICE inline void sigma_fit(range_fit& ptr, int mplgs, std::uint64_t bad, std::uint64_t bad_pwr,
-                                       double const* w, double const* tau2, double const* pwr,
-                                       power_sums const& s, double t2, double t4) noexcept {
-  double const d = s.sum_w * -t4 * s.sum_wk4 - -t2 * s.sum_wk2 * t2 * s.sum_wk2;
-  double const c_log = (s.sum_p * -t4 * s.sum_wk4 - -t2 * s.sum_wk2 * t2 * s.sum_pk2) / d;
-  ptr.p_s = c_log;
-  ptr.w_s = (s.sum_w * t2 * s.sum_pk2 - s.sum_p * t2 * s.sum_wk2) / d;
-  if (s.sum_np > 3) {
-    double e2 = 0.;
-    double wbar = 0.;
-    int npp = 0;
-    for (int k = 0; k < mplgs; ++k) {
-      if (!is_set(bad, k) && !is_set(bad_pwr, k)) {
-        double const temp = pwr[k] - (c_log - tau2[k] * t2 * (ptr.w_s));
-        e2 = e2 + w[k] * w[k] * (temp * temp);
-        wbar = wbar + w[k];
-        ++npp;
-      }
-    }
-    wbar = wbar / npp;
-    ptr.sdev_s = std::sqrt(e2 / s.sum_w * npp / (npp - 2));
-    if ((s.sum_w * s.sum_wk4 - s.sum_wk2 * s.sum_wk2) <= 0.0) {
-      ptr.p_s_err = ptr.w_s_err = ptr.sdev_s = huge_val;
-    } else {
-      ptr.p_s_err = ptr.sdev_s * wbar * std::sqrt(s.sum_wk4 / (s.sum_w * s.sum_wk4 - s.sum_wk2 * s.sum_wk2));
-      ptr.w_s_err =
-          ptr.sdev_s * wbar * std::sqrt(s.sum_w / (t4 * (s.sum_w * s.sum_wk4 - s.sum_wk2 * s.sum_wk2)));
-    }
-  } else {
-    ptr.p_s_err = ptr.w_s_err = ptr.sdev_s = huge_val;
+/**
+ * power_fits.c's do_lambda_fit and do_sigma_fit are the same weighted (w²) least-squares fit of
+ * ln|R| = c - slope·x·u with x = τ (λ fit: u = t0) or x = τ² (σ fit: u = t0²); `uu` is u². The sums
+ * are Σw², Σw²x (sum_x), Σw²x² (sum_xx), Σw² ln|R|, Σw² x ln|R| (sum_px). power_fits.c defines its
+ * determinant macro WITHOUT parentheses, `determ(aa,bb,cc,dd) aa*dd - bb*cc`, so its textual
+ * expansion fixes the multiplication order written out below (e.g. `sum_w*-uu*sum_xx`).
+ */
+RSTX_HOST_DEVICE inline decay_fit power_decay_fit(int mplgs, std::uint64_t bad, std::uint64_t bad_pwr, double const* w,
+                                                  double const* x, double const* pwr, double sum_np, double sum_w,
+                                                  double sum_x, double sum_xx, double sum_p, double sum_px, double u,
+                                                  double uu) noexcept {
+  decay_fit f{};
+  double const d = sum_w * -uu * sum_xx - -u * sum_x * u * sum_x;
+  f.c = (sum_p * -uu * sum_xx - -u * sum_x * u * sum_px) / d;
+  f.slope = (sum_w * u * sum_px - sum_p * u * sum_x) / d;
+  if (!(sum_np > 3)) {
+    f.c_err = f.slope_err = f.sdev = huge_val;
+    return f;
   }
+  double e2 = 0.;
+  double wbar = 0.;
+  int npp = 0;
+  for (int k = 0; k < mplgs; ++k) {
+    if (!is_set(bad, k) && !is_set(bad_pwr, k)) {
+      double const temp = pwr[k] - (f.c - x[k] * u * (f.slope));
+      e2 = e2 + w[k] * w[k] * (temp * temp);
+      wbar = wbar + w[k];
+      ++npp;
+    }
+  }
+  wbar = wbar / npp;
+  f.sdev = std::sqrt(e2 / sum_w * npp / (npp - 2));
+  if ((sum_w * sum_xx - sum_x * sum_x) <= 0.0) {
+    f.c_err = f.slope_err = f.sdev = huge_val;
+  } else {
+    f.c_err = f.sdev * wbar * std::sqrt(sum_xx / (sum_w * sum_xx - sum_x * sum_x));
+    f.slope_err = f.sdev * wbar * std::sqrt(sum_w / (uu * (sum_w * sum_xx - sum_x * sum_x)));
+  }
+  return f;
 }
 
 /**
@@ -589,8 +564,20 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_b
         s.sum_wk2 = s.sum_wk2 - wt2[k];
       }
     }
-    lambda_fit(ptr, mplgs, bad, bad_pwr, w, prm.tau, pwr, s, t0, t2);
-    sigma_fit(ptr, mplgs, bad, bad_pwr, w, prm.tau2, pwr, s, t2, t4);
+    auto const lambda = power_decay_fit(mplgs, bad, bad_pwr, w, prm.tau, pwr, s.sum_np, s.sum_w, s.sum_wk,
+                                        s.sum_wk2, s.sum_p, s.sum_pk, t0, t2);
+    ptr.p_l = lambda.c;
+    ptr.w_l = lambda.slope;
+    ptr.sdev_l = lambda.sdev;
+    ptr.p_l_err = lambda.c_err;
+    ptr.w_l_err = lambda.slope_err;
+    auto const sigma = power_decay_fit(mplgs, bad, bad_pwr, w, prm.tau2, pwr, s.sum_np, s.sum_w, s.sum_wk2,
+                                       s.sum_wk4, s.sum_p, s.sum_pk2, t2, t4);
+    ptr.p_s = sigma.c;
+    ptr.w_s = sigma.slope;  // σ², sign kept
+    ptr.sdev_s = sigma.sdev;
+    ptr.p_s_err = sigma.c_err;
+    ptr.w_s_err = sigma.slope_err;
     ptr.gsct = 0;
   }
   return (npp < 1) ? qflg_few_lags : qflg_ok;
