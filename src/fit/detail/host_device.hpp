@@ -1,25 +1,12 @@
 #pragma once
-// RSTX_HOST_DEVICE marks per-element math that the CPU loops use today and CUDA kernels will reuse:
-// one definition of each formula, whatever drives it.
-#if defined(__CUDACC__)
-#define RSTX_HOST_DEVICE __host__ __device__
-#else
-#define RSTX_HOST_DEVICE
-#endif
-
+// Bit tricks for the fit's lag masks; RSTX_HOST_DEVICE and x86_double_to_int come from core.
 #include <cstdint>
+
+#include "rstx/core/numeric.hpp"
 
 namespace rstx::fit::detail {
 
-/**
- * C's (int) conversion of a double as x86-64 performs it (cvttsd2si): truncation toward zero,
- * and INT_MIN for NaN or values outside the int range (undefined behaviour in C, but this is what
- * RST's binaries do, and some RST outputs depend on it).
- */
-RSTX_HOST_DEVICE inline std::int32_t x86_double_to_int(double v) noexcept {
-  if (!(v > -2147483649.0 && v < 2147483648.0)) return INT32_MIN;
-  return static_cast<std::int32_t>(v);
-}
+using rstx::x86_double_to_int;
 
 /** Index of the lowest set bit (mask must not be 0). */
 RSTX_HOST_DEVICE inline int lowest_bit(std::uint64_t mask) noexcept {

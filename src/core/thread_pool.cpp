@@ -1,8 +1,8 @@
-#include "rstx/fit/exec.hpp"
+#include "rstx/core/thread_pool.hpp"
 
 #include <algorithm>
 
-namespace rstx::fit {
+namespace rstx {
 
 thread_pool::thread_pool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
@@ -67,4 +67,4 @@ void thread_pool::parallel_for(std::int64_t n, std::int64_t grain,
   n_ = 0;
 }
 
-}  // namespace rstx::fit
+}  // namespace rstx

@@ -1,0 +1,29 @@
+#pragma once
+/**
+ * @file
+ * Numeric helpers shared by the algorithm modules: the host/device marker for per-element math
+ * and C's float-to-int conversion as RST's x86-64 binaries perform it.
+ */
+#include <cstdint>
+
+// RSTX_HOST_DEVICE marks per-element math that the CPU loops use today and CUDA kernels reuse:
+// one definition of each formula, whatever drives it.
+#if defined(__CUDACC__)
+#define RSTX_HOST_DEVICE __host__ __device__
+#else
+#define RSTX_HOST_DEVICE
+#endif
+
+namespace rstx {
+
+/**
+ * C's (int) conversion of a double (or float) as x86-64 performs it (cvttsd2si): truncation toward
+ * zero, and INT_MIN for NaN or values outside the int range (undefined behaviour in C, but this is
+ * what RST's binaries do, and some RST outputs depend on it).
+ */
+RSTX_HOST_DEVICE inline std::int32_t x86_double_to_int(double v) noexcept {
+  if (!(v > -2147483649.0 && v < 2147483648.0)) return INT32_MIN;
+  return static_cast<std::int32_t>(v);
+}
+
+}  // namespace rstx

@@ -1,0 +1,55 @@
+#pragma once
+/**
+ * @file
+ * A fixed pool of worker threads running parallel loops over independent items. Each item writes
+ * only its own outputs, so results do not depend on the number of threads.
+ */
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace rstx {
+
+/**
+ * A fixed set of worker threads that run `parallel_for` loops. The calling thread takes part, so
+ * a pool of size 1 has no extra thread and runs everything in the caller.
+ */
+class thread_pool {
+ public:
+  /** `threads` <= 0 means one per hardware thread. */
+  explicit thread_pool(int threads = 0);
+  ~thread_pool();
+  thread_pool(thread_pool const&) = delete;
+  thread_pool& operator=(thread_pool const&) = delete;
+
+  /** Threads that run loop bodies, the caller included. */
+  [[nodiscard]] int size() const noexcept { return static_cast<int>(workers_.size()) + 1; }
+
+  /**
+   * Calls body(begin, end) for consecutive index ranges of at most `grain` items covering [0, n),
+   * spread over the threads; returns when all are done. Bodies must not throw.
+   */
+  void parallel_for(std::int64_t n, std::int64_t grain, std::function<void(std::int64_t, std::int64_t)> const& body);
+
+ private:
+  void worker_loop();
+  void run_chunks();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::function<void(std::int64_t, std::int64_t)> const* body_ = nullptr;
+  std::int64_t n_ = 0;
+  std::int64_t grain_ = 1;
+  std::atomic<std::int64_t> next_{0};
+  std::uint64_t generation_ = 0;
+  int busy_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace rstx
