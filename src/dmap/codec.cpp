@@ -61,9 +61,11 @@ class parser {
     return *t;
   }
 
-  result<std::int32_t> int32(std::string_view what) {
+  /** Reads an int32; `what` (called only on failure) names it in the error. */
+  template <class Describe>
+  result<std::int32_t> int32(Describe const& what) {
     if (left() < 4)
-      return fail(errc::size_mismatch, fmt::format("{} runs past the end of the record", what), abs(pos_));
+      return fail(errc::size_mismatch, fmt::format("{} runs past the end of the record", what()), abs(pos_));
     std::int32_t v;
     std::memcpy(&v, b_.data() + pos_, 4);
     pos_ += 4;
@@ -181,7 +183,7 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
     detail::field_entry e = *start;
     auto const field = p.text(e.name_off, e.name_len);
     auto const ndim_pos = p.pos();
-    auto ndim = p.int32(fmt::format("dimension count of '{}'", printable(field)));
+    auto ndim = p.int32([&] { return fmt::format("dimension count of '{}'", printable(field)); });
     if (!ndim) return unexpected(std::move(ndim.error()));
     if (*ndim < 1 || *ndim > max_array_dims)
       return fail(errc::bad_dims,
@@ -201,7 +203,7 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
     bool zero = false;
     for (std::uint32_t d = 0; d < e.ndim; ++d) {
       auto const dim_pos = p.pos();
-      std::int32_t const extent = *p.int32("extent");  // fits: checked against ndim above
+      std::int32_t const extent = *p.int32([] { return std::string("extent"); });  // fits: checked above
       if (extent < 0)
         return fail(errc::bad_dims,
                     fmt::format("array '{}' has negative extent {} in dimension {}", printable(field), extent, d),

@@ -66,17 +66,27 @@ result<void> apply_rules(record const& r, std::array<scalar_rule<Out>, N> const&
   }();
   std::array<bool, N> seen{};
   std::array<bool, N> wrong{};
+  // Writers emit these fields in the table's order, so the rule after the last match is tried
+  // first; the hash lookup is the fallback for any other order.
+  std::size_t expected = 0;
   for (std::size_t i = 0; i < r.num_scalars(); ++i) {
     auto const s = r.scalar(i);
-    auto it = index.find(s.name());
-    if (it == index.end()) continue;
-    auto const& rule = rules[it->second];
+    std::size_t which = N;
+    if (expected < N && rules[expected].name == s.name()) {
+      which = expected;
+    } else if (auto it = index.find(s.name()); it != index.end()) {
+      which = it->second;
+    } else {
+      continue;
+    }
+    expected = which + 1;
+    auto const& rule = rules[which];
     if (s.type() != rule.t) {
-      wrong[it->second] = true;
+      wrong[which] = true;
       continue;
     }
     rule.store(out, s);
-    seen[it->second] = true;
+    seen[which] = true;
   }
   for (std::size_t i = 0; i < N; ++i) {
     if (seen[i] || !required(rules[i].required, mode)) continue;
@@ -94,7 +104,7 @@ void set(Out& o, scalar_ref const& s) {
 }
 template <class Out, std::string Out::*member>
 void set_string(Out& o, scalar_ref const& s) {
-  o.*member = std::string(s.as_string());
+  (o.*member).assign(s.as_string());
 }
 
 using rp = radar_parms;
@@ -196,19 +206,42 @@ double radar_parms::epoch() const noexcept {
   return epoch_from_ymdhms(year, month, day, hour, minute, second + microsecond / 1.0e6);
 }
 
-result<radar_parms> decode_radar_parms(record const& r, strictness mode) {
-  radar_parms p;
+result<void> decode_radar_parms(record const& r, strictness mode, radar_parms& p) {
+  // Back to the defaults of an absent field, keeping the strings' and tables' memory.
+  auto origin_time = std::move(p.origin_time), origin_command = std::move(p.origin_command), combf = std::move(p.combf);
+  auto ptab_store = std::move(p.ptab), ltab_store = std::move(p.ltab);
+  p = radar_parms{};
+  p.origin_time = std::move(origin_time);
+  p.origin_command = std::move(origin_command);
+  p.combf = std::move(combf);
+  p.origin_time.clear();
+  p.origin_command.clear();
+  p.combf.clear();
+  p.ptab = std::move(ptab_store);
+  p.ltab = std::move(ltab_store);
+  p.ptab.clear();
+  p.ltab.clear();
   if (auto s = apply_rules(r, radar_rules, p, mode); !s) return unexpected(std::move(s.error()));
   auto ptab = maybe_array(r, "ptab", type::short_, 1);
   if (!ptab) return unexpected(std::move(ptab.error()));
   auto ltab = maybe_array(r, "ltab", type::short_, 2);
   if (!ltab) return unexpected(std::move(ltab.error()));
-  if (*ptab) p.ptab = (*ptab)->values<std::int16_t>();
+  if (*ptab) {
+    p.ptab.resize((*ptab)->count());
+    (*ptab)->copy_to(std::span<std::int16_t>(p.ptab));
+  }
   if (*ltab) {
     if ((*ltab)->dim(0) != 2)
       return fail(errc::wrong_type, fmt::format("array 'ltab' has first extent {} instead of 2", (*ltab)->dim(0)));
-    p.ltab = (*ltab)->values<std::int16_t>();
+    p.ltab.resize((*ltab)->count());
+    (*ltab)->copy_to(std::span<std::int16_t>(p.ltab));
   }
+  return {};
+}
+
+result<radar_parms> decode_radar_parms(record const& r, strictness mode) {
+  radar_parms p;
+  if (auto s = decode_radar_parms(r, mode, p); !s) return unexpected(std::move(s.error()));
   return p;
 }
 

@@ -93,6 +93,8 @@ struct radar_parms {
 
 /** Decodes the radar parameter block (scalars plus ptab/ltab). */
 [[nodiscard]] result<radar_parms> decode_radar_parms(record const& r, strictness mode);
+/** The same into an existing object, reusing its strings and tables (no allocation once warm). */
+[[nodiscard]] result<void> decode_radar_parms(record const& r, strictness mode, radar_parms& out);
 
 /** Appends the 46 radar-parameter scalars in RST's order (RadarParmEncode; arrays not included). */
 void encode_radar_parms_scalars(radar_parms const& p, record& out);
