@@ -1,0 +1,47 @@
+// make_grid: fitacf -> grid in AACGM-v2 coordinates, compatible with RST 5's command line.
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "report.hpp"
+#include "rstx/core/version.hpp"
+#include "rstx/dmap/writer.hpp"
+#include "rstx/grid/make_grid.hpp"
+
+int main(int argc, char** argv) {
+  using namespace rstx;
+  constexpr char const* program = "make_grid";
+  auto parsed = make_grid_cli::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) return cli::report(program, parsed.error());
+  auto const& o = *parsed;
+  if (o.help) {
+    fmt::print("{}", make_grid_cli::help_text());
+    return 0;
+  }
+  if (o.version) {
+    fmt::print("make_grid (rstx {}), compatible with RST 5.0 make_grid\n", version_string);
+    return 0;
+  }
+  for (auto const& w : o.warnings) cli::warn(program, w);
+  auto tables = grid::resolve_tables({});
+  if (!tables) return cli::report(program, tables.error());
+
+  auto out = o.output.empty() ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
+                              : dmap::writer::create(o.output, {dmap::compression_for_path(o.output), 9});
+  if (!out) return cli::report(program, out.error());
+  grid::run_callbacks cb;
+  cb.write = [&](dmap::record const& r) { return out->write(r); };
+  if (o.verbose) cb.log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+
+  auto summary = grid::make_grid(o.inputs, o.run, *tables, cb);
+  // Records completed before a problem in the input are kept (-o included); I/O errors are not.
+  if (!summary && (summary.error().code == errc::io || summary.error().code == errc::internal))
+    return cli::report(program, summary.error());
+  if (auto c = out->commit(); !c) return cli::report(program, c.error());
+  if (!summary) return cli::report(program, summary.error());
+  return 0;
+}
