@@ -84,6 +84,8 @@ rstx options:
   --threads N        worker threads for the median filter and geolocation (default: all cores)
   --flush-last       also write the interval still open when the input ends
   --max-record-size BYTES   largest input record accepted (default 64 MiB)
+  --aacgm-coeffs PREFIX     AACGM-v2 coefficient set, e.g. .../aacgm_coeffs-14- (default: the
+                     AACGM_v2_DAT_PREFIX variable; RST uses the -13- set)
 
 Not supported: -old_aacgm (AACGM v1), -old/-fit/-cfit (old input formats).
 
@@ -128,7 +130,7 @@ result<cli_options> parse_command_line(std::vector<std::string> const& args) {
       .custom("fit", false, reject("-fit (the old fit format) is not supported by rstx"))
       .custom("cfit", false, reject("-cfit (cfit input) is not supported by rstx"))
       .text("o", o.output).integer("threads", r.threads).flag("flush-last", r.flush_last)
-      .text("max-record-size", max_record);
+      .text("max-record-size", max_record).text("aacgm-coeffs", o.tables.aacgm_prefix);
   auto operands = t.parse(args);
   if (!operands) return unexpected(std::move(operands.error()));
   o.inputs = std::move(*operands);

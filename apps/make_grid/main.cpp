@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (auto const& w : o.warnings) cli::warn(program, w);
-  auto tables = grid::resolve_tables({});
+  auto tables = grid::resolve_tables(o.tables);
   if (!tables) return cli::report(program, tables.error());
 
   auto out = o.output.empty() ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")

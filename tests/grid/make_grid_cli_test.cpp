@@ -96,6 +96,8 @@ TEST(MakeGridCli, RstxOptions) {
   EXPECT_EQ(o->output, "out.grid.bz2");
   EXPECT_TRUE(o->run.flush_last);
   EXPECT_EQ(o->run.reader.max_record_bytes, 4096U);
+  EXPECT_TRUE(o->tables.aacgm_prefix.empty());
+  EXPECT_EQ(parse_command_line({"--aacgm-coeffs", "/x/aacgm_coeffs-14-"})->tables.aacgm_prefix, "/x/aacgm_coeffs-14-");
   EXPECT_TRUE(parse_command_line({"--help"})->help);
   EXPECT_TRUE(parse_command_line({"-version"})->version);
   EXPECT_NE(help_text().find("-cn_fix"), std::string::npos);
@@ -193,6 +195,30 @@ TEST(MakeGridBinary, MissingTablesAndFilesAreClearErrors) {
 
   r = test::run(tables_env() + make_grid() + " -frobnicate " + q(fitacf()) + " 2>&1 >/dev/null");
   EXPECT_EQ(r.status, 1);
+}
+
+TEST(MakeGridBinary, OtherCoefficientSet) {
+  auto r = test::run(tables_env() + make_grid() + " --aacgm-coeffs /nonexistent/aacgm_coeffs-14- " + q(fitacf()) +
+                     " 2>&1 >/dev/null");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("/nonexistent/aacgm_coeffs-14-"), std::string::npos) << r.out;
+
+  // The -14- files ship with the aacgmv2 package that `make test` installs into .venv.
+  fs::path prefix14;
+  if (fs::exists(fs::path(RSTX_SOURCE_DIR) / ".venv" / "lib"))
+    for (auto const& py : fs::directory_iterator(fs::path(RSTX_SOURCE_DIR) / ".venv" / "lib"))
+      if (auto d = py.path() / "site-packages" / "aacgmv2" / "aacgm_coeffs"; fs::exists(d / "aacgm_coeffs-14-2020.asc"))
+        prefix14 = d / "aacgm_coeffs-14-";
+  if (prefix14.empty()) GTEST_SKIP() << "no -14- coefficients (aacgmv2 not installed in .venv)";
+  auto dir = test::scratch_dir("make_grid_coeffs14");
+  r = test::run(tables_env() + make_grid() + " --aacgm-coeffs " + q(prefix14) + " " + q(fitacf()) + " > " +
+                q(dir / "14.grid"));
+  ASSERT_EQ(r.status, 0);
+  auto const with14 = records_of(dir / "14.grid");
+  auto const with13 = records_of(reference());
+  ASSERT_EQ(with14.size(), with13.size());
+  // Same data, slightly shifted magnetic longitudes: the cells are not all the same.
+  EXPECT_NE(test::read_bytes(dir / "14.grid"), test::read_bytes(reference()));
 }
 
 TEST(MakeGridBinary, TruncatedInputKeepsWhatWasCompleteAndNamesTheOffset) {
