@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on built-in data (make run): simulate rawacf data with `rstx sim`, check it, fit it
-# with make_fit (FITACF 3.0) and summarise the result.
+# with make_fit (FITACF 3.0), grid it with make_grid and summarise the grid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/bin
@@ -10,8 +10,9 @@ source scripts/shared-env.sh
 
 rawacf=$out/scan.rawacf
 fitacf=$out/scan.fitacf
-echo "== rstx sim: 10 minutes of Clyde River, 16-beam scans"
-"$bin/rstx" sim -o "$rawacf" --station cly --duration 10m --seed 1
+grid=$out/scan.grid
+echo "== rstx sim: 20 minutes of Clyde River, 16-beam scans"
+"$bin/rstx" sim -o "$rawacf" --station cly --duration 20m --seed 1
 echo "== rstx info"
 "$bin/rstx" info "$rawacf"
 echo "== rstx validate"
@@ -20,3 +21,8 @@ echo "== make_fit -fitacf3"
 "$bin/make_fit" -fitacf3 "$rawacf" > "$fitacf"
 echo "== fit summary"
 "$bin/rstx" info "$fitacf" | grep -E "^ +(records|algorithm|fitted|velocity):"
+echo "== make_grid -xtd (2-minute intervals in AACGM-v2 coordinates)"
+"$bin/make_grid" -xtd -o "$grid" "$fitacf"
+echo "== grid summary"
+"$bin/rstx" info --intervals "$grid" | grep -vE "^ +(bytes|channels|corrupt):"
+echo "outputs: $rawacf $fitacf $grid"

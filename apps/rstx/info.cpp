@@ -29,6 +29,7 @@ concept array_ref_like = requires(T const& a, std::size_t i) {
 struct info_options {
   std::vector<std::string> paths;
   bool json = false;
+  bool intervals = false;  // grid/map: one line per record
   dmap::reader_options reader;
 };
 
@@ -48,6 +49,12 @@ struct summary {
   std::int64_t ground_scatter = 0;      // fitacf: of those, gflg set
   std::optional<std::int64_t> min_vectors, max_vectors;  // grid/map: per record
   std::optional<double> vmin, vmax;     // fitacf: v; grid/map: vector.vel.median (m/s)
+  struct interval {
+    double start = 0, end = 0;
+    std::int64_t vectors = 0;
+    std::optional<double> vmin, vmax;
+  };
+  std::vector<interval> intervals;      // grid/map, one per record
   std::int64_t corrupt_regions = 0;
   std::int64_t corrupt_bytes = 0;
   std::vector<std::string> problems;
@@ -70,7 +77,8 @@ void note_time(summary& s, double t) {
   if (!s.last_time || t > *s.last_time) s.last_time = t;
 }
 
-void note_velocity(summary& s, array_ref_like auto const& a) {
+template <class Ranged>
+void note_velocity(Ranged& s, array_ref_like auto const& a) {
   for (std::size_t i = 0; i < a.count(); ++i) {
     double const v = a.to_double(i);
     if (!std::isfinite(v)) continue;
@@ -131,7 +139,12 @@ void add_record(summary& s, dmap::record const& r) {
     s.vectors += n;
     s.min_vectors = s.min_vectors ? std::min(*s.min_vectors, n) : n;
     s.max_vectors = s.max_vectors ? std::max(*s.max_vectors, n) : n;
-    if (auto v = g->get("vector.vel.median"); v && v->type() == dmap::type::float_) note_velocity(s, *v);
+    summary::interval iv{g->times.start_epoch(), g->times.end_epoch(), n, {}, {}};
+    if (auto v = g->get("vector.vel.median"); v && v->type() == dmap::type::float_) {
+      note_velocity(s, *v);
+      note_velocity(iv, *v);
+    }
+    s.intervals.push_back(iv);
   }
 }
 
@@ -173,7 +186,17 @@ std::string kinds_text(summary const& s) {
   return parts.empty() ? "empty" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
-void print_text(summary const& s) {
+void print_intervals(summary const& s) {
+  for (auto const& iv : s.intervals) {
+    auto const a = ymdhms_from_epoch(iv.start), b = ymdhms_from_epoch(iv.end);
+    fmt::print("    {:02d}:{:02d}:{:02d}-{:02d}:{:02d}:{:02d}  {:5d} vectors", a.hour, a.minute, static_cast<int>(a.second),
+               b.hour, b.minute, static_cast<int>(b.second), iv.vectors);
+    if (iv.vmin) fmt::print("  {:7.1f} to {:7.1f} m/s", *iv.vmin, *iv.vmax);
+    fmt::print("\n");
+  }
+}
+
+void print_text(summary const& s, bool intervals) {
   fmt::print("{}\n", s.path);
   fmt::print("  type:        {}\n", kinds_text(s));
   fmt::print("  records:     {}\n", s.records);
@@ -197,13 +220,17 @@ void print_text(summary const& s) {
     fmt::print("  vectors:     {} ({} to {} per record, {:.1f} on average)\n", s.vectors, *s.min_vectors, *s.max_vectors,
                static_cast<double>(s.vectors) / static_cast<double>(s.records));
   if (s.vmin) fmt::print("  velocity:    {:.1f} to {:.1f} m/s\n", *s.vmin, *s.vmax);
+  if (intervals && !s.intervals.empty()) {
+    fmt::print("  intervals:   {}\n", s.intervals.size());
+    print_intervals(s);
+  }
   fmt::print("  corrupt:     {}", s.corrupt_regions == 0 ? "none\n"
                                                           : fmt::format("{} damaged stretch(es), {} bytes skipped\n",
                                                                         s.corrupt_regions, s.corrupt_bytes));
   for (auto const& p : s.problems) fmt::print("    {}\n", p);
 }
 
-nlohmann::json to_json(summary const& s) {
+nlohmann::json to_json(summary const& s, bool intervals) {
   nlohmann::json j{{"path", s.path}, {"compression", dmap::to_string(s.comp)}, {"records", s.records},
                    {"bytes", s.bytes}, {"stations", s.stations}, {"beams", s.beams}, {"channels", s.channels},
                    {"nrang", s.nrangs}, {"mplgs", s.mplgs}, {"scans", s.scans}, {"vectors", s.vectors},
@@ -223,6 +250,14 @@ nlohmann::json to_json(summary const& s) {
   }
   if (s.min_vectors) j["vectors_per_record"] = {*s.min_vectors, *s.max_vectors};
   if (s.vmin) j["velocity_m_s"] = {*s.vmin, *s.vmax};
+  if (intervals) {
+    auto& list = j["intervals"] = nlohmann::json::array();
+    for (auto const& iv : s.intervals) {
+      nlohmann::json one{{"start", time_text(iv.start)}, {"end", time_text(iv.end)}, {"vectors", iv.vectors}};
+      if (iv.vmin) one["velocity_m_s"] = {*iv.vmin, *iv.vmax};
+      list.push_back(std::move(one));
+    }
+  }
   return j;
 }
 
@@ -234,8 +269,8 @@ int run_info(info_options const& o) {
       status = std::max(status, report("rstx info", s.error()));
       continue;
     }
-    if (o.json) fmt::print("{}\n", to_json(*s).dump());
-    else print_text(*s);
+    if (o.json) fmt::print("{}\n", to_json(*s, o.intervals).dump());
+    else print_text(*s, o.intervals);
     if (s->corrupt_regions > 0) status = std::max(status, static_cast<int>(bad_input));
   }
   std::fflush(stdout);
@@ -249,6 +284,7 @@ void add_info(CLI::App& app, int& exit_status) {
   auto* cmd = app.add_subcommand("info", "Summarise DMAP files: type, records, time span, stations, beams, damage");
   cmd->add_option("files", o->paths, "DMAP files, plain or compressed; - for standard input")->required();
   cmd->add_flag("--json", o->json, "One JSON object per file");
+  cmd->add_flag("--intervals", o->intervals, "Grid and map files: one line per record (time, vectors, velocities)");
   add_reader_options(cmd, o->reader);
   cmd->footer("Exit status: 0 when every file is intact, 2 when a file has damaged records (still summarised),\n"
               "3 when a file cannot be read.");

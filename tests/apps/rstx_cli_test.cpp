@@ -114,6 +114,22 @@ TEST(RstxCli, InfoSummarisesFitsAndGrids) {
   EXPECT_EQ(j["vectors_per_record"][0], 140);
   EXPECT_EQ(j["vectors_per_record"][1], 212);
   EXPECT_GE(j["velocity_m_s"][0].get<double>(), 0.0);  // grid velocities are magnitudes
+  EXPECT_FALSE(j.contains("intervals"));
+
+  auto per = rstx("info --json --intervals " + q(shared("data/synth/cly_30min_int.rst-fitacf3.grid")));
+  ASSERT_EQ(per.status, 0);
+  auto ji = nlohmann::json::parse(per.out);
+  ASSERT_EQ(ji["intervals"].size(), 13U);
+  std::int64_t total = 0;
+  for (auto const& iv : ji["intervals"]) {
+    total += iv["vectors"].get<std::int64_t>();
+    EXPECT_LE(iv["velocity_m_s"][1].get<double>(), j["velocity_m_s"][1].get<double>());
+  }
+  EXPECT_EQ(total, 2352);
+  EXPECT_EQ(ji["intervals"][0]["start"], "2021-06-07T18:01:00.065Z");
+  EXPECT_EQ(ji["intervals"][0]["end"], "2021-06-07T18:03:00.065Z");
+  auto text = rstx("info --intervals " + q(shared("data/synth/cly_30min_int.rst-fitacf3.grid")));
+  EXPECT_NE(text.out.find("    18:01:00-18:03:00    212 vectors"), std::string::npos) << text.out;
 }
 
 TEST(RstxCli, ValidatePassesGoodFilesAndNamesProblems) {
