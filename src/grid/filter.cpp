@@ -171,8 +171,9 @@ void median_by_sorting(std::span<radar_cell const* const> cells, double radar_ce
  * data). Each parameter's sums must run in RST's order, one value after the other; the four
  * parameters' sums are independent, so they run side by side in the same loops.
  */
+template <std::size_t np>
 void medians_by_velocity(std::size_t n, double const* const* value, filter_workspace& ws, radar_cell& out) {
-  constexpr std::size_t np = std::size(parameters);
+  static_assert(np >= 1 && np <= std::size(parameters));
   ws.sorted_values.resize(np * n);
   ws.by_velocity.resize(n);
   for (std::size_t c = 0; c < n; ++c) ws.by_velocity[c] = {value[0][c], static_cast<std::uint32_t>(c)};
@@ -185,11 +186,11 @@ void medians_by_velocity(std::size_t n, double const* const* value, filter_works
     order[d] = item;
   }
 
-  double mean[np] = {0, 0, 0, 0};
+  double mean[np] = {};
   for (std::size_t c = 0; c < n; ++c)
     for (std::size_t k = 0; k < np; ++k) mean[k] += value[k][c];
   for (std::size_t k = 0; k < np; ++k) mean[k] = mean[k] / static_cast<double>(n);
-  double variance[np] = {0, 0, 0, 0};
+  double variance[np] = {};
   for (std::size_t c = 0; c < n; ++c)
     for (std::size_t k = 0; k < np; ++k) variance[k] += (value[k][c] - mean[k]) * (value[k][c] - mean[k]);
   double two_sigma[np];
@@ -199,9 +200,9 @@ void medians_by_velocity(std::size_t n, double const* const* value, filter_works
   }
 
   // Each parameter's kept values, in velocity order.
-  double* const sorted[np] = {ws.sorted_values.data(), ws.sorted_values.data() + n, ws.sorted_values.data() + 2 * n,
-                              ws.sorted_values.data() + 3 * n};
-  std::size_t kept[np] = {0, 0, 0, 0};
+  double* sorted[np];
+  for (std::size_t k = 0; k < np; ++k) sorted[k] = ws.sorted_values.data() + k * n;
+  std::size_t kept[np] = {};
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t const c = order[i].index;
     for (std::size_t k = 0; k < np; ++k) {  // store always, count only kept values: no branch
@@ -209,7 +210,7 @@ void medians_by_velocity(std::size_t n, double const* const* value, filter_works
       kept[k] += !(std::fabs(value[k][c] - mean[k]) > two_sigma[k]);
     }
   }
-  std::size_t const common = std::min({kept[0], kept[1], kept[2], kept[3]});
+  std::size_t const common = *std::min_element(kept, kept + np);
   for (std::size_t k = 0; k < np; ++k) {
     out.*parameters[k].value = sorted[k][kept[k] / 2];
     mean[k] = 0;
@@ -379,6 +380,7 @@ void median_filter(std::span<radar_scan const> slots, int depth, int newest, med
   std::vector<int> const& weighted = ws.weighted;
   std::vector<gate_entry> const& entries = ws.entries;
   std::vector<std::uint32_t> const& block_begin = ws.block_begin;
+  std::size_t const np = opt.values == filtered_values::velocity ? 1 : opt.values == filtered_values::all ? 4 : 3;
   std::vector<std::uint8_t> const& block_has_nan = ws.block_has_nan;
   auto filter_beams = [&](std::int64_t first, std::int64_t last) {
     thread_local filter_workspace local;
@@ -403,22 +405,24 @@ void median_filter(std::span<radar_scan const> slots, int depth, int newest, med
           n += block_begin[row + static_cast<std::size_t>(gmax) + 1] - block_begin[row + static_cast<std::size_t>(gmin)];
           for (int y = gmin; y <= gmax; ++y) nan_velocity |= block_has_nan[row + static_cast<std::size_t>(y)] != 0;
         }
-        local.values.resize(4 * n);
-        double* const value[4] = {local.values.data(), local.values.data() + n, local.values.data() + 2 * n,
-                                  local.values.data() + 3 * n};
+        local.values.resize(np * n);
+        double* value[4];
+        for (std::size_t k = 0; k < np; ++k) value[k] = local.values.data() + k * n;
         std::size_t c = 0;
         for (int x = bmin; x <= bmax; ++x) {  // a beam's gates gmin..gmax are adjacent blocks
           auto const row = static_cast<std::size_t>(x) * ngate;
           for (auto e = block_begin[row + static_cast<std::size_t>(gmin)];
                e < block_begin[row + static_cast<std::size_t>(gmax) + 1]; ++e, ++c)
-            for (std::size_t k = 0; k < 4; ++k) value[k][c] = entries[e].value[k];
+            for (std::size_t k = 0; k < np; ++k) value[k][c] = entries[e].value[k];
         }
         auto& dst = out.beams[static_cast<std::size_t>(bm)];
         dst.sct[static_cast<std::size_t>(gate)] = 1;
         auto& cell = dst.rng[static_cast<std::size_t>(gate)];
         cell.gsct = 0;
         if (!opt.isort && !nan_velocity) {
-          medians_by_velocity(n, value, local, cell);
+          if (np == 1) medians_by_velocity<1>(n, value, local, cell);
+          else if (np == 3) medians_by_velocity<3>(n, value, local, cell);
+          else medians_by_velocity<4>(n, value, local, cell);
           continue;
         }
         local.cells.clear();
@@ -428,7 +432,8 @@ void median_filter(std::span<radar_scan const> slots, int depth, int newest, med
                e < block_begin[row + static_cast<std::size_t>(gmax) + 1]; ++e)
             local.cells.push_back(entries[e].cell);
         }
-        for (auto const& p : parameters) {
+        for (std::size_t k = 0; k < np; ++k) {
+          auto const& p = parameters[k];
           double radar_cell::*const key = opt.isort ? p.value : &radar_cell::v;
           median_by_sorting(local.cells, p.value, key, local, cell.*p.value, cell.*p.error);
         }

@@ -202,6 +202,8 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   mapping_options mapping = opt.mapping;
   mapping.pool = &pool;
   grid_table grid(mapping, opt.header);
+  // The grid table reads the filtered velocities, and powers and widths only to write them (-xtd).
+  filtered_values const values = opt.header.extended ? filtered_values::velocity_power_width : filtered_values::velocity;
   std::optional<radar::site> site;
 
   // RST's start/end handling: -1 is "not set" throughout, as in make_grid.c.
@@ -293,7 +295,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
         radar_scan const* out = &newest;
         if (mode != -1) {
           median_filter(std::span<radar_scan const>(src.data(), static_cast<std::size_t>(nbox)), nbox, index,
-                        {mode, opt.isort, &pool}, filtered);
+                        {mode, opt.isort, &pool, values}, filtered);
           out = &filtered;
         }
         if (!site) {

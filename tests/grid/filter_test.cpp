@@ -123,6 +123,33 @@ TEST(MedianFilter, MedianIsTheUpperMiddleByVelocity) {
   EXPECT_GT(out.beams[1].rng[2].v_e, 0.0) << "v_e becomes the spread of the kept values";
 }
 
+TEST(MedianFilter, FewerValuesGiveTheSameVelocities) {
+  auto s = scans_with(4, 8, {{1, 2}, {1, 3}, {1, 4}, {2, 3}, {2, 4}, {0, 3}});
+  s[1].beams[2].rng[4].v = 999;  // an outlier, dropped by the 2-sigma test
+  for (bool isort : {false, true}) {
+    radar_scan all, three, one;
+    median_filter(s, 3, 2, {.isort = isort}, all);
+    median_filter(s, 3, 2, {.isort = isort, .values = filtered_values::velocity_power_width}, three);
+    median_filter(s, 3, 2, {.isort = isort, .values = filtered_values::velocity}, one);
+    int compared = 0;
+    for (std::size_t b = 0; b < all.beams.size(); ++b)
+      for (std::size_t g = 0; g < all.beams[b].sct.size(); ++g) {
+        ASSERT_EQ(all.beams[b].sct[g], one.beams[b].sct[g]);
+        if (all.beams[b].sct[g] == 0) continue;
+        auto const &a = all.beams[b].rng[g], &t = three.beams[b].rng[g], &o = one.beams[b].rng[g];
+        EXPECT_EQ(a.v, o.v);
+        EXPECT_EQ(a.v_e, o.v_e);
+        EXPECT_EQ(o.p_l, 0.0);
+        EXPECT_EQ(a.p_l, t.p_l);
+        EXPECT_EQ(a.w_l_e, t.w_l_e);
+        EXPECT_EQ(t.p_0, 0.0);
+        EXPECT_NE(a.p_0, 0.0);
+        ++compared;
+      }
+    EXPECT_GT(compared, 3);
+  }
+}
+
 TEST(MedianFilter, MaxrangeIsTheFewestGatesAndMissingBeamsStayEmpty) {
   auto s = scans_with(4, 10, {{1, 2}, {1, 3}});
   s[0].beams[3] = beam(3, 7);

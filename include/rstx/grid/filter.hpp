@@ -52,11 +52,21 @@ void exclude_out_of_bounds(radar_scan& scan, value_bounds const& bounds);
  */
 [[nodiscard]] bool operating_parameters_agree(std::span<radar_scan const> slots, int fmax);
 
+/** Which fitted values the median filter computes medians and spreads of. RST's filter does all
+ *  four; make_grid reads only the velocity, and power and width with -xtd. Values not computed
+ *  are left at zero in the output. */
+enum class filtered_values {
+  all,                   ///< v, p_l, w_l and p_0 (RST's FilterRadarScan)
+  velocity_power_width,  ///< v, p_l, w_l
+  velocity,              ///< v
+};
+
 /** Options of the median filter (make_grid -fwgt, -isort). */
 struct median_options {
   int mode = 0;        ///< FilterRadarScan mode: bit 0 picks the threshold 24 instead of 12; bit 2 the centre scan's parameters
   bool isort = false;  ///< sort power and width by themselves instead of by velocity
   thread_pool* pool = nullptr;  ///< beams are filtered in parallel on it (same result for any size)
+  filtered_values values = filtered_values::all;
 };
 
 /**
