@@ -2,10 +2,14 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -156,6 +160,111 @@ std::string storing_line(grid_table const& g) {
                      static_cast<int>(s.second), e.hour, e.minute, static_cast<int>(e.second), g.vectors(), g.station());
 }
 
+/**
+ * The grid table's side of the run, on a thread of its own so that it overlaps reading and
+ * filtering: filtered scans (and log lines, to keep their order) go through a bounded queue and
+ * are gridded in order. Scan buffers are recycled. The first error stops the stage; push() then
+ * returns it, and finish() reports it after the records before it have been written.
+ */
+class grid_stage {
+ public:
+  struct scan_job {
+    std::unique_ptr<radar_scan> scan;
+    double stime = 0;        // make_grid's start time: earlier intervals are not written
+    std::string_view path;   // the input file the scan came from, for errors
+  };
+
+  grid_stage(grid_table& grid, std::function<result<void>(scan_job&)> grid_scan, std::function<void(std::string_view)> log)
+      : grid_(grid), grid_scan_(std::move(grid_scan)), log_(std::move(log)), thread_([this] { run(); }) {}
+  grid_stage(grid_stage const&) = delete;
+  grid_stage& operator=(grid_stage const&) = delete;
+  ~grid_stage() {
+    if (thread_.joinable()) (void)finish();
+  }
+
+  /** A scan buffer for the next job (recycled when one is free). */
+  std::unique_ptr<radar_scan> buffer() {
+    std::lock_guard lock(mutex_);
+    if (spare_.empty()) return std::make_unique<radar_scan>();
+    auto b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
+  }
+
+  result<void> push(scan_job job) { return push_item(std::move(job)); }
+  result<void> log(std::string line) {
+    if (!log_) return {};
+    return push_item(std::move(line));
+  }
+
+  /** Waits for every job to be gridded; the stage's error if it failed. */
+  result<void> finish() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+    if (failure_) return unexpected(std::move(*failure_));
+    return {};
+  }
+
+  [[nodiscard]] grid_table& grid() { return grid_; }
+
+ private:
+  using item = std::variant<scan_job, std::string>;
+  static constexpr std::size_t capacity = 64;  // scans read ahead of the grid (~100 kB each)
+
+  result<void> push_item(item it) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.size() < capacity || failure_; });
+    if (failure_) return unexpected(*failure_);
+    queue_.push_back(std::move(it));
+    lock.unlock();
+    changed_.notify_all();
+    return {};
+  }
+
+  void run() {
+    for (;;) {
+      item it;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return;
+        it = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      changed_.notify_all();
+      if (auto* line = std::get_if<std::string>(&it)) {
+        log_(*line);
+        continue;
+      }
+      auto& job = std::get<scan_job>(it);
+      auto done = grid_scan_(job);
+      std::lock_guard lock(mutex_);
+      spare_.push_back(std::move(job.scan));
+      if (!done) {
+        failure_ = std::move(done.error());
+        queue_.clear();
+        changed_.notify_all();
+        return;
+      }
+    }
+  }
+
+  grid_table& grid_;
+  std::function<result<void>(scan_job&)> grid_scan_;
+  std::function<void(std::string_view)> log_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<item> queue_;
+  std::vector<std::unique_ptr<radar_scan>> spare_;
+  std::optional<error> failure_;
+  bool closed_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
 }  // namespace
 
 result<table_paths> resolve_tables(table_paths const& given) {
@@ -192,7 +301,6 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   run_summary summary;
   scan_reader reader(opt.scan);
   std::array<radar_scan, 3> src;
-  radar_scan filtered;
   int const nbox = opt.median ? 3 : 1;
   int const mode = opt.filter_mode;
   int const tlen = opt.scan.scan_length_s;
@@ -200,7 +308,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   int num = 0;
   thread_pool pool(opt.threads);
   mapping_options mapping = opt.mapping;
-  mapping.pool = &pool;
+  mapping.pool = nullptr;  // the grid stage runs beside the filter, which has the pool
   grid_table grid(mapping, opt.header);
   // The grid table reads the filtered velocities, and powers and widths only to write them (-xtd).
   filtered_values const values = opt.header.extended ? filtered_values::velocity_power_width : filtered_values::velocity;
@@ -213,18 +321,45 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   double const edate = opt.end_date.value_or(-1);
   int found_record = 0;
 
+  std::int64_t grid_records = 0;
   auto emit = [&](grid_table const& g) -> result<void> {
     if (cb.log) cb.log(storing_line(g));
-    ++summary.grid_records;
+    ++grid_records;
     return cb.write(g.to_record());
+  };
+  geolocation geo{[&](int year) { return models.igrf(year); }, nullptr};
+  // What happens to each filtered scan, in order, on the grid stage's thread (make_grid.c's
+  // GridTableTest / GridTableWrite / GridTableMap).
+  auto grid_scan = [&](grid_stage::scan_job& job) -> result<void> {
+    radar_scan const& out = *job.scan;
+    if (!site) {
+      auto hw = radars->load_hardware(out.stid, tables.hdw_dir);
+      if (!hw) return unexpected(std::move(hw.error()));
+      auto const t = ymdhms_from_epoch(out.st_time);
+      auto found = hw->site_at(epoch_from_ymdhms(t.year, t.month, t.day, t.hour, t.minute, static_cast<int>(t.second)));
+      if (!found) return unexpected(std::move(found.error()));
+      site = *found;
+    }
+    if (grid.interval_complete(out) && grid.start_time() >= job.stime) {
+      if (auto w = emit(grid); !w) return unexpected(std::move(w.error()));
+    }
+    if (auto m = grid.add_scan(out, *site, geo); !m)
+      return unexpected(error(m.error().code, fmt::format("error mapping beams: {}", m.error().what)).at(std::string(job.path)));
+    return {};
+  };
+  grid_stage stage(grid, grid_scan, cb.log);
+  // Input errors are reported after the scans read before them have been gridded and written.
+  auto stop = [&](error e) -> result<run_summary> {
+    if (auto f = stage.finish(); !f) return unexpected(std::move(f.error()));
+    return unexpected(std::move(e));
   };
 
   for (auto const& path : inputs) {
-    if (cb.log) cb.log(fmt::format("Opening file:{}", path));
+    if (auto l = stage.log(fmt::format("Opening file:{}", path)); !l) return stop(std::move(l.error()));
     // Only the first file's start-time search can rewind (FitSeek), and only to its first scan.
     bool const may_seek = found_record == 0 && (stime != -1 || sdate != -1);
     auto in = fitacf_input::open(path, opt.reader, may_seek);
-    if (!in) return unexpected(std::move(in.error()));
+    if (!in) return stop(std::move(in.error()));
     std::int64_t records_before = 0;
     record_source next = [&]() -> result<std::optional<dmap::record const*>> {
       auto r = in->next();
@@ -232,7 +367,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       return r;
     };
     auto located = [&](error e) {
-      return unexpected(std::move(e).at(path, in->reader().records_read() - 1).at_offset(in->reader().last_record_offset()));
+      return stop(std::move(e).at(path, in->reader().records_read() - 1).at_offset(in->reader().last_record_offset()));
     };
     auto s = reader.read(next, src[static_cast<std::size_t>(index)]);
     if (!s) return located(std::move(s.error()));
@@ -251,7 +386,8 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
                                                       static_cast<int>(t.second)));
         if (!found) return located(std::move(found.error()));
         if (!*found) {  // "File ends before requested start time, ignoring this file."
-          if (cb.log) cb.log(fmt::format("{}: file ends before the requested start time; ignoring it", path));
+          if (auto l = stage.log(fmt::format("{}: file ends before the requested start time; ignoring it", path)); !l)
+            return stop(std::move(l.error()));
           stime = given_stime;
           continue;
         }
@@ -276,9 +412,11 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       found_record = 2;
     }
     auto const day = ymdhms_from_epoch(stime);
-    auto aacgm = models.aacgm_for_day(day.year, day.month, day.day);
-    if (!aacgm) return unexpected(std::move(aacgm.error()));
-    geolocation geo{[&](int year) { return models.igrf(year); }, *aacgm};
+    if (geo.aacgm == nullptr) {  // the start time, and so the day, is fixed once a file has a scan
+      auto aacgm = models.aacgm_for_day(day.year, day.month, day.day);
+      if (!aacgm) return stop(std::move(aacgm.error()));
+      geo.aacgm = *aacgm;
+    }
 
     ++num;
     do {
@@ -292,25 +430,14 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       bool const ops_differ = num >= nbox && opt.check_ops && mode != -1 &&
                               !operating_parameters_agree(std::span<radar_scan const>(src.data(), static_cast<std::size_t>(nbox)), opt.fmax);
       if (!ops_differ && num >= nbox) {
-        radar_scan const* out = &newest;
+        grid_stage::scan_job job{stage.buffer(), stime, path};
         if (mode != -1) {
           median_filter(std::span<radar_scan const>(src.data(), static_cast<std::size_t>(nbox)), nbox, index,
-                        {mode, opt.isort, &pool, values}, filtered);
-          out = &filtered;
+                        {mode, opt.isort, &pool, values}, *job.scan);
+        } else {
+          *job.scan = newest;
         }
-        if (!site) {
-          auto hw = radars->load_hardware(out->stid, tables.hdw_dir);
-          if (!hw) return unexpected(std::move(hw.error()));
-          auto const t = ymdhms_from_epoch(out->st_time);
-          auto found = hw->site_at(epoch_from_ymdhms(t.year, t.month, t.day, t.hour, t.minute, static_cast<int>(t.second)));
-          if (!found) return unexpected(std::move(found.error()));
-          site = *found;
-        }
-        if (grid.interval_complete(*out) && grid.start_time() >= stime) {
-          if (auto w = emit(grid); !w) return unexpected(std::move(w.error()));
-        }
-        if (auto m = grid.add_scan(*out, *site, geo); !m)
-          return unexpected(error(m.error().code, fmt::format("error mapping beams: {}", m.error().what)).at(path));
+        if (auto p = stage.push(std::move(job)); !p) return stop(std::move(p.error()));
       }
       if (opt.median) index = (index + 1) % 3;
       s = reader.read(next, src[static_cast<std::size_t>(index)]);
@@ -321,9 +448,11 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
     summary.records_read += in->reader().records_read() - records_before;
     if (etime != -1 && src[static_cast<std::size_t>(index)].st_time > etime) break;
   }
+  if (auto f = stage.finish(); !f) return unexpected(std::move(f.error()));
   if (opt.flush_last && grid.flush() && grid.start_time() >= stime) {
     if (auto w = emit(grid); !w) return unexpected(std::move(w.error()));
   }
+  summary.grid_records = grid_records;
   return summary;
 }
 
