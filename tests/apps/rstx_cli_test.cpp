@@ -16,12 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string rstx_bin() { return (test::bin_dir() / "rstx").string(); }
-std::string q(fs::path const& p) {
-  std::string s = p.string();
-  s.insert(s.begin(), '\'');
-  s.push_back('\'');
-  return s;
-}
+std::string q(fs::path const& p) { return test::quoted(p); }
 
 test::run_result rstx(std::string const& args) { return test::run(rstx_bin() + " " + args + " 2>&1"); }
 

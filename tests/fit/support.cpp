@@ -24,10 +24,7 @@ void set_table_environment() {
   ::setenv("SD_TDIFFPATH", t.tdiff_dir.c_str(), 1);
 }
 
-std::string table_environment() {
-  auto const t = shared_tables();
-  return fmt::format("SD_RADAR='{}' SD_HDWPATH='{}' SD_TDIFFPATH='{}' ", t.radar_dat, t.hdw_dir, t.tdiff_dir);
-}
+std::string table_environment() { return rstx::test::table_environment(); }
 
 result<fit_run> fit_file(std::filesystem::path const& input, run_options const& options, int threads,
                          std::int32_t chunk_records) {

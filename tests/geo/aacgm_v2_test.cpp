@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "rstx/geo/aacgm_v2.hpp"
+#include "support/scoped_env.hpp"
 #include "support/test_data.hpp"
 #include "worst_error.hpp"
 
@@ -385,31 +386,7 @@ TEST(AacgmV2Load, MalformedFilesAreBadValue) {
   EXPECT_GT(bad_token.error().offset, 0) << bad_token.error().message();  // points at "0.1x"
 }
 
-// Sets an environment variable for the scope of a test and restores it afterwards.
-class scoped_env {
- public:
-  scoped_env(char const* name, char const* value) : name_(name) {
-    if (char const* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~scoped_env() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  scoped_env(scoped_env const&) = delete;
-  scoped_env& operator=(scoped_env const&) = delete;
-
- private:
-  char const* name_;
-  std::optional<std::string> old_;
-};
+using rstx::test::scoped_env;
 
 TEST(AacgmV2Load, EnvironmentVariable) {
   {

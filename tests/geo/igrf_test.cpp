@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rstx/geo/igrf.hpp"
+#include "support/scoped_env.hpp"
 #include "support/test_data.hpp"
 
 namespace rstx::geo {
@@ -132,30 +133,7 @@ TEST(IgrfField, PolesAreFinite) {
   }
 }
 
-class scoped_env {
- public:
-  scoped_env(char const* name, char const* value) : name_(name) {
-    if (char const* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~scoped_env() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  scoped_env(scoped_env const&) = delete;
-  scoped_env& operator=(scoped_env const&) = delete;
-
- private:
-  char const* name_;
-  std::optional<std::string> old_;
-};
+using rstx::test::scoped_env;
 
 TEST(IgrfLoad, EnvironmentVariable) {
   {

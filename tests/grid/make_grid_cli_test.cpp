@@ -127,13 +127,8 @@ TEST(MakeGridCli, Errors) {
 
 // ---- the binary ----
 
-std::string q(fs::path const& p) { return fmt::format("'{}'", p.string()); }
-
-std::string tables_env() {
-  auto t = [](char const* rel) { return q(test::shared_path(std::string("tables/") + rel)); };
-  return "SD_RADAR=" + t("radar.dat") + " SD_HDWPATH=" + t("hdw/") + " AACGM_v2_DAT_PREFIX=" +
-         t("aacgm/aacgm_coeffs-13-") + " IGRF_PATH=" + t("igrf/") + " ";
-}
+std::string q(fs::path const& p) { return test::quoted(p); }
+std::string tables_env() { return test::table_environment(); }
 
 std::string make_grid() { return q(test::bin_dir() / "make_grid"); }
 fs::path fitacf() { return test::shared_path("data/synth/cly_10min_float.rst-fitacf3.fitacf"); }

@@ -16,19 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string q(fs::path const& p) {
-  std::string s = p.string();
-  s.insert(s.begin(), '\'');
-  s.push_back('\'');
-  return s;
-}
-
-/** Shell prefix pointing RST's table variables at ../shared/tables. */
-std::string tables_env() {
-  auto t = [](char const* rel) { return q(test::shared_path(std::string("tables/") + rel)); };
-  return "SD_RADAR=" + t("radar.dat") + " SD_HDWPATH=" + t("hdw/") + " SD_TDIFFPATH=" + t("tdiff/") +
-         " AACGM_v2_DAT_PREFIX=" + t("aacgm/aacgm_coeffs-13-") + " IGRF_PATH=" + t("igrf/") + " ";
-}
+std::string q(fs::path const& p) { return test::quoted(p); }
+std::string tables_env() { return test::table_environment(); }
 
 std::string bin(char const* program) { return q(test::bin_dir() / program); }
 

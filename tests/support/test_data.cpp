@@ -75,6 +75,28 @@ void write_bytes(fs::path const& p, std::vector<std::byte> const& bytes) {
   out.write(reinterpret_cast<char const*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
+std::string quoted(std::filesystem::path const& p) {
+  std::string s = p.string();
+  s.insert(s.begin(), '\'');
+  s.push_back('\'');
+  return s;
+}
+
+std::string table_environment() {
+  auto t = [](char const* rel) { return quoted(shared_path(std::string("tables/") + rel)); };
+  std::string env;
+  for (auto const& [variable, path] : {std::pair{"SD_RADAR", "radar.dat"}, std::pair{"SD_HDWPATH", "hdw/"},
+                                        std::pair{"SD_TDIFFPATH", "tdiff/"},
+                                        std::pair{"AACGM_v2_DAT_PREFIX", "aacgm/aacgm_coeffs-13-"},
+                                        std::pair{"IGRF_PATH", "igrf/"}}) {
+    env += variable;
+    env += '=';
+    env += t(path);
+    env += ' ';
+  }
+  return env;
+}
+
 run_result run(std::string const& command) {
   run_result r;
   FILE* pipe = ::popen(command.c_str(), "r");

@@ -22,6 +22,11 @@ namespace rstx::test {
 void write_bytes(std::filesystem::path const& p, std::vector<std::byte> const& bytes);
 /** Output of `bzip2 -dc` / decompression of a .bz2 file into memory, via the system tool. */
 [[nodiscard]] std::vector<std::byte> decompressed_bytes(std::filesystem::path const& p);
+/** `p` in single quotes, for a shell command. */
+[[nodiscard]] std::string quoted(std::filesystem::path const& p);
+/** A shell command prefix pointing RST's table variables (SD_RADAR, SD_HDWPATH, SD_TDIFFPATH,
+ *  AACGM_v2_DAT_PREFIX, IGRF_PATH) at ../shared/tables. */
+[[nodiscard]] std::string table_environment();
 /** Runs a shell command; returns its exit status and captures stdout (and stderr if asked). */
 struct run_result {
   int status = -1;
