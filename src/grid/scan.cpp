@@ -116,8 +116,9 @@ result<void> beam_from_fitacf(dmap::record const& r, fitacf_beam& out, dmap::rad
     return ok;
   std::pair<std::optional<dmap::array_ref> const*, double radar_cell::*> const floats[] = {
       {&a.v, &radar_cell::v}, {&a.v_e, &radar_cell::v_e}, {&a.p_l, &radar_cell::p_l}, {&a.w_l, &radar_cell::w_l}};
-  for (auto [arr, field] : floats) {
-    auto ok = for_listed(*arr, [field](radar_cell& c, dmap::array_ref const& x, std::size_t s) { c.*field = x.at<float>(s); });
+  for (auto const& entry : floats) {
+    double radar_cell::*const field = entry.second;  // a named variable: clang 14 cannot capture bindings
+    auto ok = for_listed(*entry.first, [field](radar_cell& c, dmap::array_ref const& x, std::size_t s) { c.*field = x.at<float>(s); });
     if (!ok) return ok;
   }
   return {};
