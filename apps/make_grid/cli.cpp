@@ -56,7 +56,8 @@ Usage: make_grid [options] fitacf...
   interval still open at the end of the input is not written (see --flush-last).
 
 Options as in RST 5's make_grid:
-  -vb                log each record written ("Storing:...") on stderr
+  -vb                log each record written ("Storing:...") on stderr (the
+                     "Opening file:" lines are printed in any case, as by RST)
   -st HH:MM, -et HH:MM, -sd YYYYMMDD, -ed YYYYMMDD, -ex HH:MM   start, end, extent
   -tl S              scan length in seconds (0: use the scan flag)
   -i S               grid record length in seconds (default 120)

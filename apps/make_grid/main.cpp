@@ -35,7 +35,9 @@ int main(int argc, char** argv) {
   if (!out) return cli::report(program, out.error());
   grid::run_callbacks cb;
   cb.write = [&](dmap::record const& r) { return out->write(r); };
-  if (o.verbose) cb.log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+  auto to_stderr = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+  cb.notice = to_stderr;  // RST prints "Opening file:" lines whatever -vb says
+  if (o.verbose) cb.log = to_stderr;
 
   auto summary = grid::make_grid(o.inputs, o.run, *tables, cb);
   // Records completed before a problem in the input are kept (-o included); I/O errors are not.

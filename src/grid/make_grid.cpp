@@ -162,7 +162,7 @@ std::string storing_line(grid_table const& g) {
 
 /**
  * The grid table's side of the run, on a thread of its own so that it overlaps reading and
- * filtering: filtered scans (and log lines, to keep their order) go through a bounded queue and
+ * filtering: filtered scans (and notices, to keep their order) go through a bounded queue and
  * are gridded in order. Scan buffers are recycled. The first error stops the stage; push() then
  * returns it, and finish() reports it after the records before it have been written.
  */
@@ -347,7 +347,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       return unexpected(error(m.error().code, fmt::format("error mapping beams: {}", m.error().what)).at(std::string(job.path)));
     return {};
   };
-  grid_stage stage(grid, grid_scan, cb.log);
+  grid_stage stage(grid, grid_scan, cb.notice);
   // Input errors are reported after the scans read before them have been gridded and written.
   auto stop = [&](error e) -> result<run_summary> {
     if (auto f = stage.finish(); !f) return unexpected(std::move(f.error()));
@@ -386,7 +386,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
                                                       static_cast<int>(t.second)));
         if (!found) return located(std::move(found.error()));
         if (!*found) {  // "File ends before requested start time, ignoring this file."
-          if (auto l = stage.log(fmt::format("{}: file ends before the requested start time; ignoring it", path)); !l)
+          if (auto l = stage.log("File ends before requested start time, ignoring this file."); !l)
             return stop(std::move(l.error()));
           stime = given_stime;
           continue;

@@ -165,6 +165,9 @@ TEST(MakeGridBinary, VerboseAndFlushLast) {
   for (std::size_t at = r.out.find("Storing:"); at != std::string::npos; at = r.out.find("Storing:", at + 1)) ++storing;
   EXPECT_EQ(storing, written.size());
   EXPECT_NE(r.out.find("Storing:2021-6-7 20:"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.rfind("Opening file:" + fitacf().string() + "\nStoring:", 0), 0U) << r.out;
+  auto quiet = test::run(tables_env() + make_grid() + " " + q(fitacf()) + " 2>&1 >/dev/null");
+  EXPECT_EQ(quiet.out, "Opening file:" + fitacf().string() + "\n") << "RST prints this line without -vb too";
 
   r = test::run(tables_env() + make_grid() + " --flush-last " + q(fitacf()) + " > " + q(dir / "flush.grid"));
   ASSERT_EQ(r.status, 0);

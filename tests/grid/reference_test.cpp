@@ -43,7 +43,7 @@ void expect_same_grid(fs::path const& mine, fs::path const& reference, std::stri
 }
 
 void run_ok(std::string const& command) {
-  auto r = test::run(command + " 2>&1");
+  auto r = test::run("( " + command + " ) 2>&1");  // stderr into the report, not into a redirected output
   ASSERT_EQ(r.status, 0) << command << "\n" << r.out;
 }
 

@@ -68,6 +68,7 @@ struct table_paths {
 struct run_callbacks {
   std::function<result<void>(dmap::record const&)> write;  ///< each grid record, in order
   std::function<void(std::string_view)> log;               ///< -vb lines ("Storing:..."); may be empty
+  std::function<void(std::string_view)> notice;            ///< lines RST prints even without -vb ("Opening file:..."); may be empty
 };
 
 struct run_summary {
