@@ -204,6 +204,15 @@ result<writer> writer::to_fd(int fd, std::string name, writer_options const& opt
 
 result<writer> writer::create(std::string const& path, writer_options const& opt) {
   if (path == "-") return to_fd(STDOUT_FILENO, "<stdout>", opt);
+  // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
+  // temporary file over it would replace the device with a regular file.
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    int const fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot open: {}", std::strerror(errno))).at(path));
+    auto w = to_fd(fd, path, opt);
+    w->impl_->owns_fd = true;
+    return w;
+  }
   namespace fs = std::filesystem;
   fs::path const target(path);
   fs::path const dir = target.has_parent_path() ? target.parent_path() : fs::path(".");

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "rstx/dmap/codec.hpp"
@@ -71,6 +73,29 @@ TEST(Writer, UnwritableDirectoryIsAClearError) {
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().code, errc::io);
   EXPECT_NE(w.error().message().find("/nonexistent-dir-rstx/out.fitacf"), std::string::npos);
+}
+
+TEST(Writer, DevicesAreWrittenInPlaceNotReplaced) {
+  record r;
+  r.add_scalar<std::int32_t>("x", 7);
+  auto null_out = writer::create("/dev/null");
+  ASSERT_TRUE(null_out) << null_out.error().message();
+  ASSERT_TRUE(null_out->write(r));
+  ASSERT_TRUE(null_out->commit());
+  struct stat st {};
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "/dev/null must still be a device";
+
+  if (::stat("/dev/full", &st) != 0 || !S_ISCHR(st.st_mode)) GTEST_SKIP() << "no /dev/full";
+  auto full = writer::create("/dev/full");
+  ASSERT_TRUE(full);
+  ASSERT_TRUE(full->write(r));
+  auto c = full->commit();
+  ASSERT_FALSE(c) << "a full device is an error";
+  EXPECT_EQ(c.error().code, errc::io);
+  EXPECT_NE(c.error().message().find("/dev/full"), std::string::npos) << c.error().message();
+  ASSERT_EQ(::stat("/dev/full", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
 }  // namespace
