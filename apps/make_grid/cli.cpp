@@ -82,7 +82,8 @@ Options as in RST 5's make_grid:
 
 rstx options:
   -o FILE            write FILE atomically instead of standard output (.bz2/.gz/.zst compress)
-  --threads N        worker threads for the median filter and geolocation (default: all cores)
+  --threads N        threads that median-filter scan windows (default: all cores); the output
+                     is the same for any N
   --flush-last       also write the interval still open when the input ends
   --max-record-size BYTES   largest input record accepted (default 64 MiB)
   --aacgm-coeffs PREFIX     AACGM-v2 coefficient set, e.g. .../aacgm_coeffs-14- (default: the

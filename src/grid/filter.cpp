@@ -73,12 +73,18 @@ void exclude_out_of_bounds(radar_scan& scan, value_bounds const& lim) {
 }
 
 bool operating_parameters_agree(std::span<radar_scan const> slots, int fmax) {
+  std::array<radar_scan const*, filter_depth> p{};
+  for (std::size_t i = 0; i < std::min(slots.size(), p.size()); ++i) p[i] = &slots[i];
+  return operating_parameters_agree(std::span<radar_scan const* const>(p.data(), std::min(slots.size(), p.size())), fmax);
+}
+
+bool operating_parameters_agree(std::span<radar_scan const* const> slots, int fmax) {
   int const depth = static_cast<int>(slots.size());
-  auto const& centre = slots[static_cast<std::size_t>(depth / 2)];
+  auto const& centre = *slots[static_cast<std::size_t>(depth / 2)];
   for (int s = 0; s < depth; ++s) {
     if (s == depth / 2) continue;
     for (auto const& cb : centre.beams) {
-      for (auto const& ob : slots[static_cast<std::size_t>(s)].beams) {
+      for (auto const& ob : slots[static_cast<std::size_t>(s)]->beams) {
         if (ob.bm != cb.bm) continue;
         if (ob.frang != cb.frang || ob.rsep != cb.rsep) return false;
         if (fmax != 0 && std::fabs(static_cast<double>(ob.freq - cb.freq)) > fmax) return false;
@@ -235,12 +241,19 @@ void medians_by_velocity(std::size_t n, double const* const* value, filter_works
 
 void median_filter(std::span<radar_scan const> slots, int depth, int newest, median_options const& opt,
                    radar_scan& out) {
+  std::array<radar_scan const*, filter_depth> p{};
+  for (std::size_t i = 0; i < std::min(slots.size(), p.size()); ++i) p[i] = &slots[i];
+  median_filter(std::span<radar_scan const* const>(p.data(), std::min(slots.size(), p.size())), depth, newest, opt, out);
+}
+
+void median_filter(std::span<radar_scan const* const> slots, int depth, int newest, median_options const& opt,
+                   radar_scan& out) {
   thread_local filter_workspace ws;
   depth = std::min(depth, filter_depth);
   int maxbeam = 0;
   int maxrange = 1000;  // RST's starting value: the filter works on the *fewest* gates of any beam
   for (int i = 0; i < depth; ++i) {
-    for (auto const& b : slots[static_cast<std::size_t>(i)].beams) {
+    for (auto const& b : slots[static_cast<std::size_t>(i)]->beams) {
       maxbeam = std::max(maxbeam, b.bm);
       maxrange = std::min(maxrange, b.nrang);
     }
@@ -257,14 +270,14 @@ void median_filter(std::span<radar_scan const> slots, int depth, int newest, med
   for (int z = 0; z < depth; ++z) {
     int i = newest - (depth - 1) + z;
     if (i < 0) i += depth;
-    for (auto const& b : slots[static_cast<std::size_t>(i)].beams)
+    for (auto const& b : slots[static_cast<std::size_t>(i)]->beams)
       if (b.bm >= 0) ws.beams_of[static_cast<std::size_t>(b.bm)][static_cast<std::size_t>(z)].push_back(&b);
   }
   auto const& beams_of = ws.beams_of;
 
   int centre_slot = newest - 1;
   if (centre_slot < 0) centre_slot += depth;
-  auto const& centre = slots[static_cast<std::size_t>(centre_slot)];
+  auto const& centre = *slots[static_cast<std::size_t>(centre_slot)];
   out.stid = centre.stid;
   out.version_major = centre.version_major;
   out.version_minor = centre.version_minor;

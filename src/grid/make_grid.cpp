@@ -161,61 +161,81 @@ std::string storing_line(grid_table const& g) {
 }
 
 /**
- * The grid table's side of the run, on a thread of its own so that it overlaps reading and
- * filtering: filtered scans (and notices, to keep their order) go through a bounded queue and
- * are gridded in order. Scan buffers are recycled. The first error stops the stage; push() then
- * returns it, and finish() reports it after the records before it have been written.
+ * The run after reading: each scan window is median-filtered on one of several worker threads
+ * (windows are independent), and the filtered scans are gridded in order on a thread of their
+ * own. A window holds shared, read-only snapshots of its scans, so the reader can go on with the
+ * next scans meanwhile. Notices travel in the same ordered queue so that stderr keeps RST's order.
+ * The first error stops the run; push() then returns it, and finish() reports it once the records
+ * before it have been written.
  */
-class grid_stage {
+class window_pipeline {
  public:
-  struct scan_job {
-    std::unique_ptr<radar_scan> scan;
-    double stime = 0;        // make_grid's start time: earlier intervals are not written
-    std::string_view path;   // the input file the scan came from, for errors
+  using scan_ptr = std::shared_ptr<radar_scan const>;
+  struct window {
+    std::array<scan_ptr, 3> slots;  // RST's slot positions (make_grid.c src[])
+    int depth = 3;
+    int newest = 0;
+    bool filter = true;             // false: grid slots[newest] as it is (-fwgt -1)
+    median_options options;
+    double stime = 0;               // make_grid's start time: earlier intervals are not written
+    std::string_view path;          // the input file, for errors
   };
 
-  grid_stage(grid_table& grid, std::function<result<void>(scan_job&)> grid_scan, std::function<void(std::string_view)> log)
-      : grid_(grid), grid_scan_(std::move(grid_scan)), log_(std::move(log)), thread_([this] { run(); }) {}
-  grid_stage(grid_stage const&) = delete;
-  grid_stage& operator=(grid_stage const&) = delete;
-  ~grid_stage() {
-    if (thread_.joinable()) (void)finish();
+  window_pipeline(int filter_threads, std::function<result<void>(radar_scan const&, window const&)> grid_scan,
+                  std::function<void(std::string_view)> notice)
+      : grid_scan_(std::move(grid_scan)), notice_(std::move(notice)) {
+    for (int i = 0; i < std::max(1, filter_threads); ++i) filters_.emplace_back([this] { filter_loop(); });
+    grid_thread_ = std::thread([this] { grid_loop(); });
+  }
+  window_pipeline(window_pipeline const&) = delete;
+  window_pipeline& operator=(window_pipeline const&) = delete;
+  ~window_pipeline() { (void)finish(); }
+
+  result<void> push(window w) {
+    auto it = std::make_unique<item>();
+    it->win = std::move(w);
+    it->ready = !it->win.filter;
+    return push_item(std::move(it));
+  }
+  result<void> notice(std::string line) {
+    if (!notice_) return {};
+    auto it = std::make_unique<item>();
+    it->line = std::move(line);
+    it->ready = true;
+    return push_item(std::move(it));
   }
 
-  /** A scan buffer for the next job (recycled when one is free). */
-  std::unique_ptr<radar_scan> buffer() {
-    std::lock_guard lock(mutex_);
-    if (spare_.empty()) return std::make_unique<radar_scan>();
-    auto b = std::move(spare_.back());
-    spare_.pop_back();
-    return b;
-  }
-
-  result<void> push(scan_job job) { return push_item(std::move(job)); }
-  result<void> log(std::string line) {
-    if (!log_) return {};
-    return push_item(std::move(line));
-  }
-
-  /** Waits for every job to be gridded; the stage's error if it failed. */
+  /** Waits until every window is gridded; the pipeline's error if it failed. */
   result<void> finish() {
     {
       std::lock_guard lock(mutex_);
+      if (finished_) return failure_ ? result<void>(unexpected(*failure_)) : result<void>{};
+      finished_ = true;
       closed_ = true;
     }
     changed_.notify_all();
-    thread_.join();
-    if (failure_) return unexpected(std::move(*failure_));
+    grid_thread_.join();
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    for (auto& t : filters_) t.join();
+    if (failure_) return unexpected(*failure_);
     return {};
   }
 
-  [[nodiscard]] grid_table& grid() { return grid_; }
-
  private:
-  using item = std::variant<scan_job, std::string>;
-  static constexpr std::size_t capacity = 64;  // scans read ahead of the grid (~100 kB each)
+  struct item {
+    window win;
+    std::optional<std::string> line;
+    radar_scan filtered;
+    bool taken = false;  // a filter thread has it
+    bool ready = false;  // filtered (or nothing to filter)
+  };
+  static constexpr std::size_t capacity = 32;  // windows read ahead of the grid
 
-  result<void> push_item(item it) {
+  result<void> push_item(std::unique_ptr<item> it) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return queue_.size() < capacity || failure_; });
     if (failure_) return unexpected(*failure_);
@@ -225,44 +245,68 @@ class grid_stage {
     return {};
   }
 
-  void run() {
+  void filter_loop() {
+    std::unique_lock lock(mutex_);
     for (;;) {
-      item it;
+      item* job = nullptr;
+      changed_.wait(lock, [&] {
+        if (stopping_) return true;
+        for (auto& it : queue_)
+          if (!it->taken && !it->ready) {
+            job = it.get();
+            return true;
+          }
+        return false;
+      });
+      if (job == nullptr) return;  // stopping
+      job->taken = true;
+      lock.unlock();
+      std::array<radar_scan const*, 3> slots{};
+      for (std::size_t i = 0; i < 3; ++i) slots[i] = job->win.slots[i].get();
+      median_filter(std::span<radar_scan const* const>(slots.data(), static_cast<std::size_t>(job->win.depth)),
+                    job->win.depth, job->win.newest, job->win.options, job->filtered);
+      lock.lock();
+      job->ready = true;
+      changed_.notify_all();
+    }
+  }
+
+  void grid_loop() {
+    for (;;) {
+      std::unique_ptr<item> it;
       {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        changed_.wait(lock, [&] { return (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty()); });
         if (queue_.empty()) return;
         it = std::move(queue_.front());
         queue_.pop_front();
       }
       changed_.notify_all();
-      if (auto* line = std::get_if<std::string>(&it)) {
-        log_(*line);
+      if (it->line) {
+        notice_(*it->line);
         continue;
       }
-      auto& job = std::get<scan_job>(it);
-      auto done = grid_scan_(job);
-      std::lock_guard lock(mutex_);
-      spare_.push_back(std::move(job.scan));
-      if (!done) {
-        failure_ = std::move(done.error());
-        queue_.clear();
+      auto const& scan = it->win.filter ? it->filtered : *it->win.slots[static_cast<std::size_t>(it->win.newest)];
+      if (auto done = grid_scan_(scan, it->win); !done) {
+        std::lock_guard lock(mutex_);
+        failure_ = std::move(done.error());  // the windows still queued are never gridded
         changed_.notify_all();
         return;
       }
     }
   }
 
-  grid_table& grid_;
-  std::function<result<void>(scan_job&)> grid_scan_;
-  std::function<void(std::string_view)> log_;
+  std::function<result<void>(radar_scan const&, window const&)> grid_scan_;
+  std::function<void(std::string_view)> notice_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<item> queue_;
-  std::vector<std::unique_ptr<radar_scan>> spare_;
+  std::deque<std::unique_ptr<item>> queue_;
   std::optional<error> failure_;
-  bool closed_ = false;
-  std::thread thread_;  // last: starts after the members it uses
+  bool closed_ = false;    // no more windows will come
+  bool stopping_ = false;  // the grid thread is done: filter threads leave
+  bool finished_ = false;
+  std::vector<std::thread> filters_;
+  std::thread grid_thread_;
 };
 
 }  // namespace
@@ -306,9 +350,11 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   int const tlen = opt.scan.scan_length_s;
   int index = 0;
   int num = 0;
-  thread_pool pool(opt.threads);
+  // The scans of the current filter window as read-only snapshots (RST's src[] slot positions):
+  // windows being filtered share them while src[] is refilled.
+  std::array<window_pipeline::scan_ptr, 3> snapshot;
   mapping_options mapping = opt.mapping;
-  mapping.pool = nullptr;  // the grid stage runs beside the filter, which has the pool
+  mapping.pool = nullptr;  // geolocation runs on the grid thread, beside the filter threads
   grid_table grid(mapping, opt.header);
   // The grid table reads the filtered velocities, and powers and widths only to write them (-xtd).
   filtered_values const values = opt.header.extended ? filtered_values::velocity_power_width : filtered_values::velocity;
@@ -328,10 +374,9 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
     return cb.write(g.to_record());
   };
   geolocation geo{[&](int year) { return models.igrf(year); }, nullptr};
-  // What happens to each filtered scan, in order, on the grid stage's thread (make_grid.c's
+  // What happens to each filtered scan, in order, on the pipeline's grid thread (make_grid.c's
   // GridTableTest / GridTableWrite / GridTableMap).
-  auto grid_scan = [&](grid_stage::scan_job& job) -> result<void> {
-    radar_scan const& out = *job.scan;
+  auto grid_scan = [&](radar_scan const& out, window_pipeline::window const& w) -> result<void> {
     if (!site) {
       auto hw = radars->load_hardware(out.stid, tables.hdw_dir);
       if (!hw) return unexpected(std::move(hw.error()));
@@ -340,22 +385,30 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       if (!found) return unexpected(std::move(found.error()));
       site = *found;
     }
-    if (grid.interval_complete(out) && grid.start_time() >= job.stime) {
-      if (auto w = emit(grid); !w) return unexpected(std::move(w.error()));
+    if (grid.interval_complete(out) && grid.start_time() >= w.stime) {
+      if (auto e = emit(grid); !e) return unexpected(std::move(e.error()));
     }
     if (auto m = grid.add_scan(out, *site, geo); !m)
-      return unexpected(error(m.error().code, fmt::format("error mapping beams: {}", m.error().what)).at(std::string(job.path)));
+      return unexpected(error(m.error().code, fmt::format("error mapping beams: {}", m.error().what)).at(std::string(w.path)));
     return {};
   };
-  grid_stage stage(grid, grid_scan, cb.notice);
+  int const threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  window_pipeline pipeline(threads, grid_scan, cb.notice);
   // Input errors are reported after the scans read before them have been gridded and written.
   auto stop = [&](error e) -> result<run_summary> {
-    if (auto f = stage.finish(); !f) return unexpected(std::move(f.error()));
+    if (auto f = pipeline.finish(); !f) return unexpected(std::move(f.error()));
     return unexpected(std::move(e));
+  };
+  // Reads the next scan into src[slot]. A snapshot of that slot may still be in use by a window,
+  // so the slot is refilled from scratch; RST's reader appends to the slot's old scan when a new
+  // file begins (state 2), so that case starts from a copy of it.
+  auto read_into = [&](std::size_t slot, record_source const& next) {
+    if (reader.state() == 2 && snapshot[slot]) src[slot] = *snapshot[slot];
+    return reader.read(next, src[slot]);
   };
 
   for (auto const& path : inputs) {
-    if (auto l = stage.log(fmt::format("Opening file:{}", path)); !l) return stop(std::move(l.error()));
+    if (auto l = pipeline.notice(fmt::format("Opening file:{}", path)); !l) return stop(std::move(l.error()));
     // Only the first file's start-time search can rewind (FitSeek), and only to its first scan.
     bool const may_seek = found_record == 0 && (stime != -1 || sdate != -1);
     auto in = fitacf_input::open(path, opt.reader, may_seek);
@@ -369,7 +422,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
     auto located = [&](error e) {
       return stop(std::move(e).at(path, in->reader().records_read() - 1).at_offset(in->reader().last_record_offset()));
     };
-    auto s = reader.read(next, src[static_cast<std::size_t>(index)]);
+    auto s = read_into(static_cast<std::size_t>(index), next);
     if (!s) return located(std::move(s.error()));
     if (*s != scan_reader::status::scan) continue;  // RST skips a file that holds less than two scans
 
@@ -386,7 +439,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
                                                       static_cast<int>(t.second)));
         if (!found) return located(std::move(found.error()));
         if (!*found) {  // "File ends before requested start time, ignoring this file."
-          if (auto l = stage.log("File ends before requested start time, ignoring this file."); !l)
+          if (auto l = pipeline.notice("File ends before requested start time, ignoring this file."); !l)
             return stop(std::move(l.error()));
           stime = given_stime;
           continue;
@@ -398,7 +451,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
         } else {
           reader.reset();
         }
-        s = reader.read(next, src[0]);
+        s = read_into(0, next);
         if (!s) return located(std::move(s.error()));
       } else {
         stime = src[0].st_time;
@@ -427,20 +480,19 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       exclude_ranges(newest, opt.ranges);
       exclude_scatter_type(newest, opt.header.gsct);
       if (opt.apply_bounds) exclude_out_of_bounds(newest, opt.bounds);
-      bool const ops_differ = num >= nbox && opt.check_ops && mode != -1 &&
-                              !operating_parameters_agree(std::span<radar_scan const>(src.data(), static_cast<std::size_t>(nbox)), opt.fmax);
+      snapshot[static_cast<std::size_t>(index)] = std::make_shared<radar_scan const>(std::move(newest));
+      newest = radar_scan{};
+      std::array<radar_scan const*, 3> slots{};
+      for (std::size_t i = 0; i < 3; ++i) slots[i] = snapshot[i].get();
+      bool const ops_differ =
+          num >= nbox && opt.check_ops && mode != -1 &&
+          !operating_parameters_agree(std::span<radar_scan const* const>(slots.data(), static_cast<std::size_t>(nbox)), opt.fmax);
       if (!ops_differ && num >= nbox) {
-        grid_stage::scan_job job{stage.buffer(), stime, path};
-        if (mode != -1) {
-          median_filter(std::span<radar_scan const>(src.data(), static_cast<std::size_t>(nbox)), nbox, index,
-                        {mode, opt.isort, &pool, values}, *job.scan);
-        } else {
-          *job.scan = newest;
-        }
-        if (auto p = stage.push(std::move(job)); !p) return stop(std::move(p.error()));
+        window_pipeline::window w{snapshot, nbox, index, mode != -1, {mode, opt.isort, nullptr, values}, stime, path};
+        if (auto p = pipeline.push(std::move(w)); !p) return stop(std::move(p.error()));
       }
       if (opt.median) index = (index + 1) % 3;
-      s = reader.read(next, src[static_cast<std::size_t>(index)]);
+      s = read_into(static_cast<std::size_t>(index), next);
       if (!s) return located(std::move(s.error()));
       if (etime != -1 && src[static_cast<std::size_t>(index)].st_time > etime) break;
       ++num;
@@ -448,7 +500,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
     summary.records_read += in->reader().records_read() - records_before;
     if (etime != -1 && src[static_cast<std::size_t>(index)].st_time > etime) break;
   }
-  if (auto f = stage.finish(); !f) return unexpected(std::move(f.error()));
+  if (auto f = pipeline.finish(); !f) return unexpected(std::move(f.error()));
   if (opt.flush_last && grid.flush() && grid.start_time() >= stime) {
     if (auto w = emit(grid); !w) return unexpected(std::move(w.error()));
   }

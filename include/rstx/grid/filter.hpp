@@ -51,6 +51,8 @@ void exclude_out_of_bounds(radar_scan& scan, value_bounds const& bounds);
  * Slot 1 is the physical middle slot, whichever scan is the temporal centre (an RST quirk).
  */
 [[nodiscard]] bool operating_parameters_agree(std::span<radar_scan const> slots, int fmax);
+/** The same over scans held elsewhere (slot i is *slots[i]). */
+[[nodiscard]] bool operating_parameters_agree(std::span<radar_scan const* const> slots, int fmax);
 
 /** Which fitted values the median filter computes medians and spreads of. RST's filter does all
  *  four; make_grid reads only the velocity, and power and width with -xtd. Values not computed
@@ -79,6 +81,9 @@ struct median_options {
  * inconsistent comparisons that NaN values produce.
  */
 void median_filter(std::span<radar_scan const> slots, int depth, int newest, median_options const& opt,
+                   radar_scan& out);
+/** The same over scans held elsewhere (slot i is *slots[i]). */
+void median_filter(std::span<radar_scan const* const> slots, int depth, int newest, median_options const& opt,
                    radar_scan& out);
 
 namespace detail {
