@@ -9,7 +9,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <variant>
 
 #include <fmt/format.h>
 
