@@ -212,13 +212,13 @@ class window_pipeline {
       finished_ = true;
       closed_ = true;
     }
-    changed_.notify_all();
+    ready_.notify_one();
     grid_thread_.join();
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
-    changed_.notify_all();
+    work_.notify_all();
     for (auto& t : filters_) t.join();
     if (failure_) return unexpected(*failure_);
     return {};
@@ -234,13 +234,17 @@ class window_pipeline {
   };
   static constexpr std::size_t capacity = 32;  // windows read ahead of the grid
 
+  // One condition per kind of waiter (the reader, the filter threads, the grid thread), so that
+  // each change wakes only a thread that can act on it.
   result<void> push_item(std::unique_ptr<item> it) {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return queue_.size() < capacity || failure_; });
+    space_.wait(lock, [&] { return queue_.size() < capacity || failure_; });
     if (failure_) return unexpected(*failure_);
+    bool const needs_filter = !it->ready;
     queue_.push_back(std::move(it));
     lock.unlock();
-    changed_.notify_all();
+    if (needs_filter) work_.notify_one();
+    else ready_.notify_one();
     return {};
   }
 
@@ -248,7 +252,7 @@ class window_pipeline {
     std::unique_lock lock(mutex_);
     for (;;) {
       item* job = nullptr;
-      changed_.wait(lock, [&] {
+      work_.wait(lock, [&] {
         if (stopping_) return true;
         for (auto& it : queue_)
           if (!it->taken && !it->ready) {
@@ -266,7 +270,7 @@ class window_pipeline {
                     job->win.depth, job->win.newest, job->win.options, job->filtered);
       lock.lock();
       job->ready = true;
-      changed_.notify_all();
+      if (job == queue_.front().get()) ready_.notify_one();
     }
   }
 
@@ -275,12 +279,12 @@ class window_pipeline {
       std::unique_ptr<item> it;
       {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty()); });
+        ready_.wait(lock, [&] { return (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty()); });
         if (queue_.empty()) return;
         it = std::move(queue_.front());
         queue_.pop_front();
       }
-      changed_.notify_all();
+      space_.notify_one();
       if (it->line) {
         notice_(*it->line);
         continue;
@@ -289,7 +293,7 @@ class window_pipeline {
       if (auto done = grid_scan_(scan, it->win); !done) {
         std::lock_guard lock(mutex_);
         failure_ = std::move(done.error());  // the windows still queued are never gridded
-        changed_.notify_all();
+        space_.notify_all();
         return;
       }
     }
@@ -298,7 +302,9 @@ class window_pipeline {
   std::function<result<void>(radar_scan const&, window const&)> grid_scan_;
   std::function<void(std::string_view)> notice_;
   std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable space_;  // the reader waits for room in the queue
+  std::condition_variable work_;   // filter threads wait for a window
+  std::condition_variable ready_;  // the grid thread waits for the front window
   std::deque<std::unique_ptr<item>> queue_;
   std::optional<error> failure_;
   bool closed_ = false;    // no more windows will come
