@@ -232,7 +232,7 @@ class window_pipeline {
     bool taken = false;  // a filter thread has it
     bool ready = false;  // filtered (or nothing to filter)
   };
-  static constexpr std::size_t capacity = 32;  // windows read ahead of the grid
+  static constexpr std::size_t capacity = 6;  // windows read ahead of the grid
 
   // One condition per kind of waiter (the reader, the filter threads, the grid thread), so that
   // each change wakes only a thread that can act on it.
