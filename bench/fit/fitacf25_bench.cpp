@@ -8,7 +8,6 @@
 //   rstx_bench_fitacf25 --file /tmp/synth_2h.rawacf --rst /tmp/rst-build/bin/make_fit
 #include <cstdlib>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,7 +18,7 @@
 #include "rstx/dmap/reader.hpp"
 #include "rstx/fit/fitacf25.hpp"
 #include "rstx/fit/from_dmap.hpp"
-#include "rstx/radar/hardware.hpp"
+#include "fixture.hpp"
 
 namespace {
 
@@ -29,28 +28,7 @@ std::string g_file = "/tmp/synth_2h.rawacf";
 std::string g_rst;        // RST's make_fit, if given
 std::string g_make_fit;   // rstx's make_fit (beside this program by default)
 
-struct fixture_data {
-  std::vector<rstx::dmap::record> records;
-  rstx::fit::rawacf_batch batch;
-};
-
-fixture_data const& data() {
-  static fixture_data const d = [] {
-    fixture_data f;
-    auto recs = rstx::dmap::read_file(g_file);
-    if (!recs) throw std::runtime_error(recs.error().message());
-    f.records = std::move(*recs);
-    // Clyde River geometry as in hdw.dat.cly (the synthetic files are stid 66); no tables needed.
-    rstx::radar::site site;
-    site.stid = 66;
-    site.bmsep_deg = 3.24;
-    site.interferometer_m = {0.0, 100.0, 0.0};
-    site.maxbeam = 16;
-    f.batch = rstx::fit::from_dmap(f.records, 0, {}, site, {}, {});
-    return f;
-  }();
-  return d;
-}
+rstx::bench::rawacf_fixture const& data() { return rstx::bench::load_rawacf_fixture(g_file); }
 
 void set_rates(benchmark::State& state, double records, double ranges) {
   state.counters["records/s"] = benchmark::Counter(records, benchmark::Counter::kIsIterationInvariantRate);

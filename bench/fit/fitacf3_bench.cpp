@@ -5,7 +5,6 @@
 // run in the same session, is make_fit_bench.cpp.
 #include <cstdlib>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,36 +15,14 @@
 #include "rstx/dmap/reader.hpp"
 #include "rstx/fit/fitacf3.hpp"
 #include "rstx/fit/from_dmap.hpp"
+#include "fixture.hpp"
 #include "rstx/fit/to_dmap.hpp"
-#include "rstx/radar/hardware.hpp"
 
 namespace {
 
 std::string g_file = "/tmp/synth_2h.rawacf";
 
-struct fixture_data {
-  std::vector<rstx::dmap::record> records;
-  rstx::radar::site site;
-  rstx::fit::rawacf_batch batch;
-};
-
-fixture_data const& data() {
-  static fixture_data const d = [] {
-    fixture_data f;
-    auto recs = rstx::dmap::read_file(g_file);
-    if (!recs) throw std::runtime_error(recs.error().message());
-    f.records = std::move(*recs);
-    // Clyde River geometry as in hdw.dat.cly (the synthetic files are stid 66); no tables needed.
-    f.site.stid = 66;
-    f.site.bmsep_deg = 3.24;
-    f.site.interferometer_m = {0.0, 100.0, 0.0};
-    f.site.maxbeam = 16;
-    f.site.maxrange = 0;
-    f.batch = rstx::fit::from_dmap(f.records, 0, {}, f.site, {}, {});
-    return f;
-  }();
-  return d;
-}
+rstx::bench::rawacf_fixture const& data() { return rstx::bench::load_rawacf_fixture(g_file); }
 
 void set_rate(benchmark::State& state, std::size_t records) {
   state.counters["records/s"] =
