@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "detail/fitacf3_math.hpp"
+#include "rstx/core/atan2.hpp"
 #include "elevation.hpp"
 
 namespace rstx::fit {
@@ -57,6 +58,8 @@ struct workspace {
   std::vector<std::uint64_t> phase_mask, power_mask;  // [nrang] lags with phase / power points
   std::vector<double> alpha2, magnitude, ln_pwr;  // [nrang][mplgs], by lag-table row
   std::vector<double> phase_sigma;                 // [nrang][mplgs], compacted phase points
+  std::vector<double> phase;                       // [nrang][mplgs], compacted ACF or XCF phases
+  std::vector<std::int32_t> phase_sample;          // the samples those phases are taken of
   std::vector<range_fits> fits;        // [nrang]
   std::vector<std::int32_t> alive;     // ranges still in play, ascending
   std::vector<sample_interval> tx;     // record's transmitter-overlap samples
@@ -73,7 +76,8 @@ struct workspace {
       fits.resize(r);
     }
     if (alpha2.size() < rl) {
-      for (auto* v : {&alpha2, &magnitude, &ln_pwr, &phase_sigma}) v->resize(rl);
+      for (auto* v : {&alpha2, &magnitude, &ln_pwr, &phase_sigma, &phase}) v->resize(rl);
+      phase_sample.resize(rl);
     }
   }
 };
@@ -342,6 +346,23 @@ void fit_powers(record_fit& f, lag_table const& lags) {
   }
 }
 
+// ---- phases of all ranges still in play, in one call (sample_phases overlaps them) --------
+
+/** ws.phase[lag_base(r) + i] = atan2 of the i-th phase lag of range r, for every live range. */
+void take_phases(record_fit& f, float const* samples) {
+  std::size_t n = 0;
+  for (auto r : f.ws.alive) {
+    int idx[max_lags];
+    int const count = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
+    auto const first = static_cast<std::int32_t>(static_cast<std::int64_t>(r) * f.in.lag_stride);
+    for (int i = 0; i < count; ++i) f.ws.phase_sample[n + static_cast<std::size_t>(i)] = first + idx[i];
+    n += static_cast<std::size_t>(count);
+  }
+  // Sample numbers count from the record's first range.
+  sample_phases(static_cast<int>(n), samples + 2 * f.p.range_begin * f.in.lag_stride, f.ws.phase_sample.data(),
+                f.ws.phase.data());
+}
+
 // ---- §11 ACF phase, §12 bad fits --------------------------------------------------------------
 
 void fit_acf_phases(record_fit& f, lag_table const& lags) {
@@ -349,10 +370,11 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
   // RST dereferences an empty phase list here (a crash); that only happens with nave <= 0 and
   // every lag overlapped by the transmitter. Such ranges are left unfitted.
   f.keep_ranges_if([&](std::int32_t r) { return f.ws.phase_mask[static_cast<std::size_t>(r)] != 0; });
+  take_phases(f, f.in.acf);
+  double const* phases = f.ws.phase.data();
   for (auto r : f.ws.alive) {
     auto const base = f.lag_base(r);
     auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
-    auto const* acf = f.acf(r);
     int idx[max_lags];
     int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
     double t[max_lags], alpha2[max_lags], phi[max_lags];
@@ -360,8 +382,8 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
       t[i] = lags.t_s[idx[i]];
       alpha2[i] = f.ws.alpha2[base + static_cast<std::size_t>(idx[i])];
     }
-    for (int i = 0; i < n; ++i)
-      phi[i] = std::atan2(static_cast<double>(acf[2 * idx[i] + 1]), static_cast<double>(acf[2 * idx[i]]));
+    for (int i = 0; i < n; ++i) phi[i] = phases[i];
+    phases += n;
     // Kept compacted for the XCF fit, which uses the same points and σ.
     double* sigma = &f.ws.phase_sigma[base];
     m::phase_sigmas(n, alpha2, t, fits.power.lin.b, p.nave, sigma);
@@ -379,16 +401,17 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
 // ---- §13 XCF phase -----------------------------------------------------------------------------
 
 void fit_xcf_phases(record_fit& f, lag_table const& lags) {
+  take_phases(f, f.in.xcf);
+  double const* phases = f.ws.phase.data();
   for (auto r : f.ws.alive) {
     auto const base = f.lag_base(r);
     auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
-    auto const* xcf = f.xcf(r);
     int idx[max_lags];
     int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
     double t[max_lags], xphi[max_lags], sigma[max_lags];
     for (int i = 0; i < n; ++i) t[i] = lags.t_s[idx[i]];
-    for (int i = 0; i < n; ++i)
-      xphi[i] = std::atan2(static_cast<double>(xcf[2 * idx[i] + 1]), static_cast<double>(xcf[2 * idx[i]]));
+    for (int i = 0; i < n; ++i) xphi[i] = phases[i];
+    phases += n;
     // XCF points have the same lags, α² and power slope as the ACF phase points, hence the same σ;
     // the first point's σ (lag 0: 0 without CRI) is replaced by that of the second.
     for (int i = 0; i < n; ++i) sigma[i] = f.ws.phase_sigma[base + static_cast<std::size_t>(i)];
@@ -461,7 +484,7 @@ void determinations(record_fit& f, double noise_pwr, fitacf3_options const& opt)
     auto& xfit = f.ws.fits[static_cast<std::size_t>(r)].xcf;
     auto const* xcf = f.xcf(r);
     // set_xcf_phi0: lag-table row 0 of the raw XCF, and the fitted intercept, times phidiff.
-    double const phi0 = std::atan2(static_cast<double>(xcf[1]), static_cast<double>(xcf[0])) * p.site.phidiff;
+    double const phi0 = atan2_of_floats(xcf[1], xcf[0]) * p.site.phidiff;
     xfit.a *= p.site.phidiff;
     set(fit_column::phi0, g, phi0);
     set(fit_column::elv, g, elevation(phi0));

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "detail/host_device.hpp"  // RSTX_HOST_DEVICE, x86_double_to_int
+#include "rstx/core/atan2.hpp"
 
 namespace rstx::fit::detail::fit25 {
 
@@ -478,7 +479,11 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_b
   s.sum_p = w[0] * w[0] * pwr[0];
   s.sum_pk = 0;
   s.sum_pk2 = 0;
+#if defined(__CUDA_ARCH__)
   double const phi_lag0 = std::atan2(im0, re0);
+#else
+  double const phi_lag0 = atan2_of_floats(samples[1], samples[0]);
+#endif
   double const t0 = prm.mpinc_us * 1.0e-6;
   double const t2 = t0 * t0;
   double const t4 = t2 * t2;
@@ -486,6 +491,7 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_b
   // calc_phi_res.c: residual phases of the good rows; give up if there is none.
   double phi_res[max_lags];
   int n_good = 0;
+#if defined(__CUDA_ARCH__)
   for (int i = 0; i < mplgs; ++i) {
     if (is_set(bad, i)) {
       phi_res[i] = 0.0;
@@ -494,6 +500,16 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_b
       ++n_good;
     }
   }
+#else
+  int good[max_lags];
+  for (int i = 0; i < mplgs; ++i) {
+    phi_res[i] = 0.0;
+    if (!is_set(bad, i)) good[n_good++] = i;
+  }
+  double good_phase[max_lags];
+  sample_phases(n_good, samples, good, good_phase);  // = std::atan2 of each, the C library's values
+  for (int k = 0; k < n_good; ++k) phi_res[good[k]] = good_phase[k];
+#endif
   if (n_good == 0) return qflg_low_power;
 
   double const omega_loc =
