@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RSTX_ATAN2_AVX2 1
+#endif
+
 namespace rstx {
 
 namespace detail {
@@ -12,8 +16,10 @@ atan_table_row const atan_table[257] = {
 
 double atan2_libm(double y, double x) noexcept { return std::atan2(y, x); }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-int sample_phases_avx2_4(float const* iq, int const* row, double* out);
+#if RSTX_ATAN2_AVX2
+/** atan2_avx2.cpp: phases of n samples; lists in `undecided` (returns how many) those left to libm. */
+int sample_phases_avx2(int n, float const* iq, int const* row, double* out, int* undecided);
+
 bool cpu_has_avx2_fma() noexcept {
   static bool const has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
@@ -29,29 +35,17 @@ void sample_phases_scalar(int n, float const* iq, int const* row, double* out) n
 }  // namespace detail
 
 void sample_phases(int n, float const* iq, int const* row, double* out) noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if RSTX_ATAN2_AVX2
   if (detail::cpu_has_avx2_fma()) {
-    for (int k = 0; k < n; k += 4) {
-      int const* rows = row + k;
-      double* phases = out + k;
-      int padded_rows[4];
-      double padded_phases[4];
-      if (k + 4 > n) {  // the last 1-3 samples, padded with copies of the last one
-        for (int j = 0; j < 4; ++j) padded_rows[j] = row[std::min(k + j, n - 1)];
-        rows = padded_rows;
-        phases = padded_phases;
+    constexpr int block = 256;
+    int undecided[block];
+    for (int k = 0; k < n; k += block) {
+      int const m = std::min(n - k, block);
+      int const count = detail::sample_phases_avx2(m, iq, row + k, out + k, undecided);
+      for (int u = 0; u < count; ++u) {  // near a boundary, or a zero, infinity or NaN among four
+        int const j = row[k + undecided[u]];
+        out[k + undecided[u]] = detail::atan2_libm(static_cast<double>(iq[2 * j + 1]), static_cast<double>(iq[2 * j]));
       }
-      int undecided = detail::sample_phases_avx2_4(iq, rows, phases);
-      if (undecided == 0xf) {  // a zero, infinity or NaN among them, or all four near a boundary
-        for (int j = 0; j < 4; ++j) phases[j] = atan2_of_floats(iq[2 * rows[j] + 1], iq[2 * rows[j]]);
-        undecided = 0;
-      }
-      for (; undecided != 0; undecided &= undecided - 1) {
-        int const j = __builtin_ctz(static_cast<unsigned>(undecided));
-        phases[j] = detail::atan2_libm(static_cast<double>(iq[2 * rows[j] + 1]), static_cast<double>(iq[2 * rows[j]]));
-      }
-      if (phases == padded_phases)
-        for (int j = 0; j < n - k; ++j) out[k + j] = padded_phases[j];
     }
     return;
   }

@@ -17,8 +17,10 @@ static_assert(row_doubles == 2);
 
 }  // namespace
 
+namespace {
+
 /** Four phases at out[0..3]; returns the mask of lanes that the C library must decide. */
-__attribute__((target("avx2,fma"))) int sample_phases_avx2_4(float const* iq, int const* row, double* out) {
+__attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(float const* iq, int const* row, double* out) {
   // re (x) and im (y) of the four samples: one 8-byte load each (gathers are slow on many cores).
   auto const pair = [&](int j) { return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<__m128i const*>(iq + 2 * row[j]))); };
   __m128 const p01 = _mm_movelh_ps(pair(0), pair(1));  // re0 im0 re1 im1
@@ -32,7 +34,7 @@ __attribute__((target("avx2,fma"))) int sample_phases_avx2_4(float const* iq, in
   __m256d const zero = _mm256_setzero_pd();
   __m256d const ordinary = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(ax, zero, _CMP_GT_OQ), _mm256_cmp_pd(ay, zero, _CMP_GT_OQ)),
                                          _mm256_and_pd(_mm256_cmp_pd(ax, inf, _CMP_LT_OQ), _mm256_cmp_pd(ay, inf, _CMP_LT_OQ)));
-  if (_mm256_movemask_pd(ordinary) != 0xf) return 0xf;
+  if (_mm256_movemask_pd(ordinary) != 0xf) return 0xf;  // zeros, infinities, NaN: all four to libm
 
   // Reduction: uh + ul = a/b exactly (the residual a - uh*b is exact with FMA).
   __m256d const a = _mm256_min_pd(ax, ay), b = _mm256_max_pd(ax, ay);
@@ -104,6 +106,32 @@ __attribute__((target("avx2,fma"))) int sample_phases_avx2_4(float const* iq, in
   __m256d const accepted = _mm256_cmp_pd(_mm256_andnot_pd(sign_bit, d), _mm256_mul_pd(keep, ulp), _CMP_LE_OQ);
   _mm256_storeu_pd(out, _mm256_or_pd(z, _mm256_and_pd(y, sign_bit)));  // z > 0: copysign
   return ~_mm256_movemask_pd(accepted) & 0xf;
+}
+
+}  // namespace
+
+__attribute__((target("avx2,fma"))) int sample_phases_avx2(int n, float const* iq, int const* row, double* out,
+                                                            int* undecided) {
+  int count = 0;
+  for (int k = 0; k < n; k += 4) {
+    int const* rows = row + k;
+    double* phases = out + k;
+    int padded_rows[4];
+    double padded_phases[4];
+    if (k + 4 > n) {  // the last 1-3 samples, padded with copies of the last one
+      for (int j = 0; j < 4; ++j) padded_rows[j] = row[k + j < n ? k + j : n - 1];
+      rows = padded_rows;
+      phases = padded_phases;
+    }
+    int const lanes = phases_of_four(iq, rows, phases);
+    if (phases == padded_phases)
+      for (int j = 0; j < n - k; ++j) out[k + j] = padded_phases[j];
+    for (int m = lanes; m != 0; m &= m - 1) {
+      int const j = k + __builtin_ctz(static_cast<unsigned>(m));
+      if (j < n) undecided[count++] = j;
+    }
+  }
+  return count;
 }
 
 }  // namespace rstx::detail
