@@ -2,16 +2,16 @@
 
 namespace rstx::fit {
 
-host_fit_batch::host_fit_batch(acf_batch_view const& in, fit_algorithm algorithm)
-    : algorithm_(algorithm),
-      rec_(static_cast<std::size_t>(in.n_rec)),
-      pwr0_db_(static_cast<std::size_t>(in.n_ranges), 0.0F),
-      qflg_(static_cast<std::size_t>(in.n_ranges), 0),
-      gflg_(static_cast<std::size_t>(in.n_ranges), 0),
-      x_qflg_(static_cast<std::size_t>(in.n_ranges), 0),
-      x_gflg_(static_cast<std::size_t>(in.n_ranges), 0),
-      nlag_(static_cast<std::size_t>(in.n_ranges), 0),
-      cols_(static_cast<std::size_t>(fit_column_count) * static_cast<std::size_t>(in.n_ranges), 0.0F) {
+host_fit_batch::host_fit_batch(acf_batch_view const& in, fit_algorithm algorithm) { reset(in, algorithm); }
+
+void host_fit_batch::reset(acf_batch_view const& in, fit_algorithm algorithm) {
+  algorithm_ = algorithm;
+  auto const ranges = static_cast<std::size_t>(in.n_ranges);
+  rec_.assign(static_cast<std::size_t>(in.n_rec), record_result{});
+  pwr0_db_.assign(ranges, 0.0F);
+  for (auto* flags : {&qflg_, &gflg_, &x_qflg_, &x_gflg_}) flags->assign(ranges, 0);
+  nlag_.assign(ranges, 0);
+  cols_.assign(static_cast<std::size_t>(fit_column_count) * ranges, 0.0F);
   for (std::int32_t i = 0; i < in.n_rec; ++i) {
     auto& r = rec_[static_cast<std::size_t>(i)];
     r.range_begin = in.rec[i].range_begin;

@@ -25,18 +25,19 @@ char const* algorithm_name(fit_algorithm a) noexcept {
   return a == fit_algorithm::fitacf3 ? "fitacf3" : "fitacf2";
 }
 
-result<host_fit_batch> fit_records(acf_batch_view const& in, fit_options const& opt, exec_context const& ctx) {
+result<host_fit_batch> fit_records(acf_batch_view const& in, fit_options const& opt, exec_context const& ctx,
+                                     host_fit_batch reuse) {
   switch (opt.algorithm) {
     case fit_algorithm::fitacf3: {
       fitacf3_options o;
       o.elevation = opt.elevation;
-      return fitacf3(in, o, ctx);
+      return fitacf3(in, o, ctx, std::move(reuse));
     }
     case fit_algorithm::fitacf25: {
 #if defined(RSTX_HAVE_FITACF25)
       fitacf25_options o;
       o.old_elevation = opt.elevation != elevation_method::v2;  // goose is chosen by stid inside
-      return fitacf25(in, o, ctx);
+      return fitacf25(in, o, ctx, std::move(reuse));
 #else
       return fail(errc::unsupported, "FITACF 2.5 (-fitacf2) is not implemented in rstx yet; use -fitacf3");
 #endif

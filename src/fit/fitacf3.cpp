@@ -547,8 +547,10 @@ result<void> validate(acf_batch_view const& in) {
 
 namespace detail {
 
-host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx) {
-  host_fit_batch result(in, fit_algorithm::fitacf3);
+host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx,
+                           host_fit_batch reuse) {
+  host_fit_batch result = std::move(reuse);
+  result.reset(in, fit_algorithm::fitacf3);
   fit_batch_view const out = result.view();
   ctx.parallel_for(in.n_rec, 4, [&](std::int64_t begin, std::int64_t end) {
     thread_local workspace ws;
@@ -559,11 +561,12 @@ host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt,
 
 }  // namespace detail
 
-result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx) {
+result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx,
+                               host_fit_batch reuse) {
   if (ctx.where != backend::cpu)
     return fail(errc::unsupported, "FITACF 3.0 runs on the CPU only in this version (no CUDA backend yet)");
   if (auto v = validate(in); !v) return unexpected(std::move(v.error()));
-  return detail::fitacf3_cpu(in, opt, ctx);
+  return detail::fitacf3_cpu(in, opt, ctx, std::move(reuse));
 }
 
 }  // namespace rstx::fit

@@ -159,7 +159,7 @@ class chunk_processor {
       if (callbacks_.skipped) callbacks_.skipped(e);
     }
 
-    auto fitted = fit_records(batch_.acf.view(), fopt_, ctx_);
+    auto fitted = fit_records(batch_.acf.view(), fopt_, ctx_, std::move(fitted_));
     if (!fitted) return unexpected(std::move(fitted.error()).at(in_.source_name()));
 
     origin_info origin;
@@ -185,6 +185,7 @@ class chunk_processor {
       if (auto w = out_.write_bytes(encoded_[k]); !w) return unexpected(std::move(w.error()));
       ++summary.records_out;
     }
+    fitted_ = std::move(*fitted);  // its memory serves the next chunk
     if (fatal) return unexpected(std::move(*fatal));
     if (c.fatal) {
       auto e = std::move(*c.fatal);
@@ -208,6 +209,7 @@ class chunk_processor {
   radar::site const no_site_{};
   fit_options fopt_;
   rawacf_batch batch_;
+  host_fit_batch fitted_;
   std::vector<std::vector<std::byte>> encoded_;
 };
 

@@ -181,6 +181,8 @@ class host_fit_batch {
   host_fit_batch() = default;
   /** Sized for `in` (one result per record, one slot per range); copies range_begin, nrang, xcf. */
   host_fit_batch(acf_batch_view const& in, fit_algorithm algorithm);
+  /** The same as constructing anew, but keeps the memory already held (no page faults per batch). */
+  void reset(acf_batch_view const& in, fit_algorithm algorithm);
 
   [[nodiscard]] fit_batch_view view() noexcept;
   [[nodiscard]] fit_algorithm algorithm() const noexcept { return algorithm_; }

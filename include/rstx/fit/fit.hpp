@@ -22,8 +22,12 @@ struct fit_options {
 /** Short name: "fitacf3" or "fitacf2" (the value RST writes in the `algorithm` field). */
 [[nodiscard]] char const* algorithm_name(fit_algorithm a) noexcept;
 
-/** Runs the chosen algorithm on a batch. errc::unsupported if it is not in this build. */
+/**
+ * Runs the chosen algorithm on a batch. errc::unsupported if it is not in this build. `reuse`: a
+ * previous result whose memory the new one takes over (a stream of batches then allocates once).
+ */
 [[nodiscard]] result<host_fit_batch> fit_records(acf_batch_view const& in, fit_options const& opt,
-                                                 exec_context const& ctx = exec_context::cpu());
+                                                 exec_context const& ctx = exec_context::cpu(),
+                                                 host_fit_batch reuse = {});
 
 }  // namespace rstx::fit

@@ -59,12 +59,12 @@ struct fitacf25_options {
  * for a record whose smsep and txpl are both <= 0 (RST then works on an undefined list).
  */
 [[nodiscard]] result<host_fit_batch> fitacf25(acf_batch_view const& in, fitacf25_options const& opt = {},
-                                              exec_context const& ctx = exec_context::cpu());
+                                              exec_context const& ctx = exec_context::cpu(), host_fit_batch reuse = {});
 
 namespace detail {
 /** The CPU implementation (threads over records from ctx.pool). */
 [[nodiscard]] result<host_fit_batch> fitacf25_cpu(acf_batch_view const& in, fitacf25_options const& opt,
-                                                  exec_context const& ctx);
+                                                  exec_context const& ctx, host_fit_batch reuse = {});
 }  // namespace detail
 
 }  // namespace rstx::fit

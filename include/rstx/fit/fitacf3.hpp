@@ -28,7 +28,7 @@ struct fitacf3_options {
  * (see `validate`), errc::unsupported for a backend this build does not have.
  */
 [[nodiscard]] result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt = {},
-                                             exec_context const& ctx = exec_context::cpu());
+                                             exec_context const& ctx = exec_context::cpu(), host_fit_batch reuse = {});
 
 /** Checks the invariants every algorithm relies on (documented on record_params). */
 [[nodiscard]] result<void> validate(acf_batch_view const& in);
@@ -36,7 +36,7 @@ struct fitacf3_options {
 namespace detail {
 /** The CPU implementation: threads over records from ctx.pool, the same results for any count. */
 [[nodiscard]] host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt,
-                                         exec_context const& ctx);
+                                         exec_context const& ctx, host_fit_batch reuse = {});
 }  // namespace detail
 
 }  // namespace rstx::fit

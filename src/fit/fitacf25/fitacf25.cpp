@@ -197,8 +197,10 @@ result<void> check_extents(acf_batch_view const& in) {
 
 namespace detail {
 
-result<host_fit_batch> fitacf25_cpu(acf_batch_view const& in, fitacf25_options const& opt, exec_context const& ctx) {
-  host_fit_batch batch(in, fit_algorithm::fitacf25);
+result<host_fit_batch> fitacf25_cpu(acf_batch_view const& in, fitacf25_options const& opt, exec_context const& ctx,
+                                    host_fit_batch reuse) {
+  host_fit_batch batch = std::move(reuse);
+  batch.reset(in, fit_algorithm::fitacf25);
   fit_batch_view const out = batch.view();
   std::mutex error_mutex;
   std::optional<error> first_error;  // the error of the lowest record index, whatever the threads
@@ -235,10 +237,11 @@ result<host_fit_batch> fitacf25_cpu(acf_batch_view const& in, fitacf25_options c
 
 }  // namespace detail
 
-result<host_fit_batch> fitacf25(acf_batch_view const& in, fitacf25_options const& opt, exec_context const& ctx) {
+result<host_fit_batch> fitacf25(acf_batch_view const& in, fitacf25_options const& opt, exec_context const& ctx,
+                                host_fit_batch reuse) {
   if (ctx.where != backend::cpu) return fail(errc::unsupported, "FITACF 2.5 has no CUDA backend in this build");
   if (auto v = check_extents(in); !v) return unexpected(std::move(v.error()));
-  return detail::fitacf25_cpu(in, opt, ctx);
+  return detail::fitacf25_cpu(in, opt, ctx, std::move(reuse));
 }
 
 }  // namespace rstx::fit
