@@ -6,11 +6,8 @@
 add_library(rstx_flags INTERFACE)
 add_library(rstx::flags ALIAS rstx_flags)
 
-# -fno-math-errno comes after -fno-fast-math, which would turn errno back on: without errno, sqrt is
-# one instruction and the element-wise loops around it vectorise. No value changes (only whether a
-# domain error also sets errno, which nothing reads).
 target_compile_options(rstx_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:C,CXX>:-ffp-contract=off -fno-fast-math -fno-finite-math-only -fno-math-errno>
+  $<$<COMPILE_LANGUAGE:C,CXX>:-ffp-contract=off -fno-fast-math -fno-finite-math-only>
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
                             -Woverloaded-virtual -Wimplicit-fallthrough -Wformat=2>
   $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${RSTX_WERROR}>>:-Werror>
