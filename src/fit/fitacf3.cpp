@@ -133,8 +133,9 @@ double noise_power(record_fit& f) {
   for (std::size_t r = 0; r < nrang; ++r) levels[r] = f.in.pwr0[p.range_begin + static_cast<std::int64_t>(r)];
   // Only the lowest nrang/3 sorted values are read; ties are equal values, so their order is moot.
   std::size_t const third = nrang / 3;
-  std::partial_sort(levels.begin(), levels.begin() + static_cast<std::ptrdiff_t>(third),
-                    levels.begin() + static_cast<std::ptrdiff_t>(nrang));
+  auto const lowest = levels.begin() + static_cast<std::ptrdiff_t>(third);
+  std::nth_element(levels.begin(), lowest, levels.begin() + static_cast<std::ptrdiff_t>(nrang));
+  std::sort(levels.begin(), lowest);  // the same values as partial_sort gives, in less time
   double min_pwr = 0.0;
   int ni = 0;
   std::size_t i = 0;
