@@ -20,6 +20,8 @@
  * every sample of the shared data.
  *
  * The inputs must be floats: the exact residual of the reduction y/x relies on 24-bit operands.
+ * With another C library the fast path still returns glibc-compatible (correctly rounded) values
+ * away from boundaries, and that library's atan2 near them.
  */
 #include <algorithm>
 #include <bit>
