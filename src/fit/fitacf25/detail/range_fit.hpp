@@ -13,7 +13,7 @@
  * Notes on the arithmetic, which matter for bit-identity:
  * - expressions are written with the grouping that C gives RST's text (left to right), and
  *   explicit parentheses where RST's macros expand textually (see power fits);
- * - |z| is glibc's cabs (= hypot) in fit_acf and omega_guess; noise_stat uses sqrt(re*re+im*im)
+ * - |z| is glibc's cabs (= hypot: rstx::hypot_of_floats) in fit_acf and omega_guess; noise_stat uses sqrt(re*re+im*im)
  *   (record_fit.hpp);
  * - float -> int conversions follow x86-64's cvtt* instructions (trunc_to_int32_x86);
  * - HUGE_VAL is +infinity (math.h is included before rmath.h in every file that uses it, so
@@ -24,6 +24,7 @@
 
 #include "detail/host_device.hpp"  // RSTX_HOST_DEVICE, x86_double_to_int
 #include "rstx/core/atan2.hpp"
+#include "rstx/core/hypot.hpp"
 
 namespace rstx::fit::detail::fit25 {
 
@@ -414,9 +415,7 @@ template <class InitialBad>
 RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_bad, fit_params const& prm,
                                     double noise_lev_in, bool xflag, double xomega, range_fit& ptr) noexcept {
   int const mplgs = prm.mplgs;
-  double const re0 = samples[0];
-  double const im0 = samples[1];
-  if (std::hypot(re0, im0) < noise_lev_in) {
+  if (hypot_of_floats(samples[0], samples[1]) < noise_lev_in) {
     zero_fitrange(ptr);
     return qflg_low_power;
   }
@@ -426,7 +425,7 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_b
   std::uint64_t have = 0;             // rows whose mag/w are computed
   auto lag_power = [&](int k) -> double {
     if (!is_set(have, k)) {
-      mag[k] = std::hypot(static_cast<double>(samples[2 * k]), static_cast<double>(samples[2 * k + 1]));
+      mag[k] = hypot_of_floats(samples[2 * k], samples[2 * k + 1]);
       w[k] = (mag[k] <= noise_lev_in) ? 0.1 : mag[k];
       have |= bit(k);
     }
@@ -480,7 +479,7 @@ RSTX_HOST_DEVICE inline int fit_acf(float const* samples, InitialBad&& initial_b
   s.sum_pk = 0;
   s.sum_pk2 = 0;
 #if defined(__CUDA_ARCH__)
-  double const phi_lag0 = std::atan2(im0, re0);
+  double const phi_lag0 = std::atan2(static_cast<double>(samples[1]), static_cast<double>(samples[0]));
 #else
   double const phi_lag0 = atan2_of_floats(samples[1], samples[0]);
 #endif
