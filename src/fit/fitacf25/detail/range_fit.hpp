@@ -28,6 +28,17 @@
 
 namespace rstx::fit::detail::fit25 {
 
+/**
+ * modf inline: the fraction, and the whole part in `whole`. For |x| < 2^52 the truncation and
+ * x - trunc(x) are exact, so both are modf's values, up to the sign of a zero, which no caller
+ * looks at (they compare the fraction with +-0.5 and convert the whole part to int).
+ */
+RSTX_HOST_DEVICE inline double fraction_and_whole(double x, double& whole) noexcept {
+  if (!(std::fabs(x) < 4503599627370496.0)) return std::modf(x, &whole);
+  whole = static_cast<double>(static_cast<std::int64_t>(x));
+  return x - whole;
+}
+
 /** Most lag-table rows a record may have: bad-lag flags are one 64-bit mask per range. */
 inline constexpr int max_lags = 64;
 /** do_fit's lag_lim argument (fitacf.c: do_fit(input, 5, ...)): fewest good lags for a fit. */
@@ -276,7 +287,7 @@ RSTX_HOST_DEVICE inline phase_fit_result do_phase_fit(double omega_start, bool x
       double const phi_pred = phi_loc + omega_loc * tau[k] * t0;
       double const phitmp = ((pi + phi_pred - phi_res[k]) / (2 * pi) - ((omega_loc > 0) ? 0.0 : 1.0));
       double phiint = 0.0;
-      double const phifrc = std::modf(phitmp, &phiint);
+      double const phifrc = fraction_and_whole(phitmp, phiint);
       std::int32_t n_twopi = x86_double_to_int(phiint);
       if (phifrc > 0.5) n_twopi = wrapping_add(n_twopi, 1);
       if (phifrc < -0.5) n_twopi = wrapping_add(n_twopi, -1);
