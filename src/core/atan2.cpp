@@ -2,10 +2,6 @@
 
 #include <algorithm>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define RSTX_ATAN2_AVX2 1
-#endif
-
 namespace rstx {
 
 namespace detail {

@@ -1,28 +1,25 @@
 // sample_phases with AVX2 and FMA, four samples at a time: the same algorithm as the scalar code
-// in atan2.hpp (reduction, table row and series, rounding test), where FMA gives the exact products and the
-// exact division residual directly. Compiled for those instructions only in this function, and
-// called only when the processor has them (atan2.cpp).
-#include <immintrin.h>
-
+// in atan2.hpp (reduction, table row and series, rounding test), where FMA gives the exact
+// products and the exact division residual directly. Compiled for those instructions only in
+// this file, and called only when the processor has them (atan2.cpp).
 #include "rstx/core/atan2.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if RSTX_ATAN2_AVX2
+#include <immintrin.h>
 
 namespace rstx::detail {
 
 namespace {
 
-constexpr int row_doubles = sizeof(atan_table_row) / sizeof(double);
-static_assert(row_doubles == 2);
-
-}  // namespace
-
-namespace {
+static_assert(sizeof(atan_table_row) == 2 * sizeof(double), "one 16-byte load reads a row's hi and lo");
 
 /** Four phases at out[0..3]; returns the mask of lanes that the C library must decide. */
-__attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(float const* iq, int const* row, double* out) {
+__attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(float const* iq, int const* row,
+                                                                             double* out) {
   // re (x) and im (y) of the four samples: one 8-byte load each (gathers are slow on many cores).
-  auto const pair = [&](int j) { return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<__m128i const*>(iq + 2 * row[j]))); };
+  auto const pair = [&](int j) {
+    return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<__m128i const*>(iq + 2 * row[j])));
+  };
   __m128 const p01 = _mm_movelh_ps(pair(0), pair(1));  // re0 im0 re1 im1
   __m128 const p23 = _mm_movelh_ps(pair(2), pair(3));
   __m256d const x = _mm256_cvtps_pd(_mm_shuffle_ps(p01, p23, _MM_SHUFFLE(2, 0, 2, 0)));
@@ -32,8 +29,9 @@ __attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(flo
   __m256d const ax = _mm256_andnot_pd(sign_bit, x), ay = _mm256_andnot_pd(sign_bit, y);
   __m256d const inf = _mm256_set1_pd(__builtin_inf());
   __m256d const zero = _mm256_setzero_pd();
-  __m256d const ordinary = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(ax, zero, _CMP_GT_OQ), _mm256_cmp_pd(ay, zero, _CMP_GT_OQ)),
-                                         _mm256_and_pd(_mm256_cmp_pd(ax, inf, _CMP_LT_OQ), _mm256_cmp_pd(ay, inf, _CMP_LT_OQ)));
+  __m256d const ordinary =
+      _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(ax, zero, _CMP_GT_OQ), _mm256_cmp_pd(ay, zero, _CMP_GT_OQ)),
+                    _mm256_and_pd(_mm256_cmp_pd(ax, inf, _CMP_LT_OQ), _mm256_cmp_pd(ay, inf, _CMP_LT_OQ)));
   if (_mm256_movemask_pd(ordinary) != 0xf) return 0xf;  // zeros, infinities, NaN: all four to libm
 
   // Reduction: uh + ul = a/b exactly (the residual a - uh*b is exact with FMA).
@@ -82,8 +80,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(flo
 
   // k + sign * atan: k = 0 / pi (|y| <= |x|, x > 0 / x < 0), pi/2 (|y| > |x|); sign -1 unless
   // (x > 0, |y| <= |x|) or (x < 0, |y| > |x|).
-  __m256d const k_hi = _mm256_blendv_pd(_mm256_and_pd(negative_x, _mm256_set1_pd(pi_hi)), _mm256_set1_pd(pi_hi / 2), swapped);
-  __m256d const k_lo = _mm256_blendv_pd(_mm256_and_pd(negative_x, _mm256_set1_pd(pi_lo)), _mm256_set1_pd(pi_lo / 2), swapped);
+  __m256d const k_hi =
+      _mm256_blendv_pd(_mm256_and_pd(negative_x, _mm256_set1_pd(pi_hi)), _mm256_set1_pd(pi_hi / 2), swapped);
+  __m256d const k_lo =
+      _mm256_blendv_pd(_mm256_and_pd(negative_x, _mm256_set1_pd(pi_lo)), _mm256_set1_pd(pi_lo / 2), swapped);
   __m256d const negate = _mm256_and_pd(_mm256_xor_pd(swapped, negative_x), sign_bit);
   __m256d const sh = _mm256_xor_pd(bh, negate), sl = _mm256_xor_pd(bl, negate);
   __m256d const zh = _mm256_add_pd(k_hi, sh);
@@ -100,9 +100,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(flo
   __m256d const power_of_two = _mm256_castsi256_pd(_mm256_cmpeq_epi64(mantissa, _mm256_setzero_si256()));
   __m256d const below = _mm256_and_pd(power_of_two, _mm256_cmp_pd(d, zero, _CMP_LT_OQ));
   ulp = _mm256_blendv_pd(ulp, _mm256_mul_pd(ulp, _mm256_set1_pd(0.5)), below);
-  __m256d const widest = _mm256_andnot_pd(_mm256_or_pd(swapped, negative_x), _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+  __m256d const widest =
+      _mm256_andnot_pd(_mm256_or_pd(swapped, negative_x), _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
   __m256d const keep = _mm256_blendv_pd(_mm256_set1_pd(0.5 - atan2_quadrants[1].glibc_slack),
-                                       _mm256_set1_pd(0.5 - atan2_quadrants[0].glibc_slack), widest);
+                                        _mm256_set1_pd(0.5 - atan2_quadrants[0].glibc_slack), widest);
   __m256d const accepted = _mm256_cmp_pd(_mm256_andnot_pd(sign_bit, d), _mm256_mul_pd(keep, ulp), _CMP_LE_OQ);
   _mm256_storeu_pd(out, _mm256_or_pd(z, _mm256_and_pd(y, sign_bit)));  // z > 0: copysign
   return ~_mm256_movemask_pd(accepted) & 0xf;
@@ -111,7 +112,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline int phases_of_four(flo
 }  // namespace
 
 __attribute__((target("avx2,fma"))) int sample_phases_avx2(int n, float const* iq, int const* row, double* out,
-                                                            int* undecided) {
+                                                           int* undecided) {
   int count = 0;
   for (int k = 0; k < n; k += 4) {
     int const* rows = row + k;

@@ -10,14 +10,14 @@
  * atan2 would disagree with it in about 3 of 10^4 calls (measured on random float pairs).
  *
  * What this does instead: it evaluates atan2 in double-double (atan(i/256) from a table plus
- * the odd series of atan((u - c)/(1 + u c)), relative error below 2^-62), and returns the correctly rounded double only
- * when the exact value lies far enough from a rounding boundary that any atan2 within glibc's
- * error bound rounds the same way: more than 0.12 ULP away in the 0.56 ULP region (twice the
- * slack glibc's 0.06 needs), more than 0.02 ULP elsewhere (five times 0.004). Otherwise, and for
- * zeros, infinities and NaN, it calls the C library, so the result is the C library's in every
- * case; about one call in ten takes that path. tests/core/atan2_test.cpp compares it with the C
- * library on millions of sample pairs (10^9 once, by hand), and the FITACF reference tests on
- * every sample of the shared data.
+ * the odd series of atan((u - c)/(1 + u c)), relative error below 2^-62), and returns the
+ * correctly rounded double only when the exact value lies far enough from a rounding boundary
+ * that any atan2 within glibc's error bound rounds the same way: more than 0.12 ULP away in the
+ * 0.56 ULP region (twice the slack glibc's 0.06 needs), more than 0.02 ULP elsewhere (five times
+ * 0.004). Otherwise, and for zeros, infinities and NaN, it calls the C library, so the result is
+ * the C library's in every case; about one call in ten takes that path. tests/core/atan2_test.cpp
+ * compares it with the C library on millions of sample pairs (about 9·10^8 once, by hand), and
+ * the FITACF reference tests on every sample of the shared data.
  *
  * The inputs must be floats: the exact residual of the reduction y/x relies on 24-bit operands.
  * With another C library the fast path still returns glibc-compatible (correctly rounded) values
@@ -28,6 +28,13 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+
+/** sample_phases has an AVX2 path on x86-64 with GCC or clang (taken when the processor has it). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RSTX_ATAN2_AVX2 1
+#else
+#define RSTX_ATAN2_AVX2 0
+#endif
 
 namespace rstx {
 
@@ -54,6 +61,16 @@ inline constexpr atan2_quadrant atan2_quadrants[4] = {
     {pi_hi / 2, pi_lo / 2, -1.0, 0.02},
     {pi_hi / 2, pi_lo / 2, 1.0, 0.02}};
 
+/** Dekker's exact product a*b = p + e for a, b without overflow (no FMA needed). */
+inline void exact_product(double a, double b, double& p, double& e) noexcept {
+  constexpr double splitter = 134217729.0;  // 2^27 + 1: Veltkamp's split into 26 + 27 bits
+  double const as = a * splitter, bs = b * splitter;
+  double const ah = as - (as - a), al = a - ah;
+  double const bh = bs - (bs - b), bl = b - bh;
+  p = a * b;
+  e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
 /** The reduction of atan2(y, x) to atan(uh + ul), uh + ul = min(|x|,|y|) / max(|x|,|y|). */
 struct atan2_reduced {
   double uh, ul;
@@ -65,14 +82,11 @@ inline atan2_reduced atan2_reduce(double y, double x) noexcept {
   double const a = std::min(ax, ay), b = std::max(ax, ay);  // minsd/maxsd: no branch to mispredict
   double const inv = 1.0 / b;
   double const uh = a * inv;
-  // a/b = uh + r/b exactly. With 24-bit a and b, uh's high half (26 bits) times b and its low
-  // half (27 bits) times b are exact, and so are both subtractions (their results are
-  // representable), so r is the exact residual a - uh*b.
-  constexpr double splitter = 134217729.0;  // 2^27 + 1
-  double const us = uh * splitter;
-  double const uhh = us - (us - uh);
-  double const uhl = uh - uhh;
-  double const r = (a - uhh * b) - uhl * b;
+  // a/b = uh + r/b: uh*b = p + e exactly, a - p is exact (p is within a few ulps of a), and with
+  // 24-bit a and b the residual a - uh*b is representable, so r is exact.
+  double p, e;
+  exact_product(uh, b, p, e);
+  double const r = (a - p) - e;
   return {uh, r * inv, (ay > ax ? 2 : 0) + (x < 0 ? 1 : 0)};
 }
 
@@ -80,16 +94,6 @@ inline atan2_reduced atan2_reduce(double y, double x) noexcept {
 struct atan2_expansion {
   double hi, lo;
 };
-
-/** Dekker's exact product a*b = p + e for a, b without overflow (no FMA needed). */
-inline void exact_product(double a, double b, double& p, double& e) noexcept {
-  constexpr double splitter = 134217729.0;
-  double const as = a * splitter, bs = b * splitter;
-  double const ah = as - (as - a), al = a - ah;
-  double const bh = bs - (bs - b), bl = b - bh;
-  p = a * b;
-  e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-}
 
 inline atan2_expansion atan2_expand(atan2_reduced const& u) noexcept {
   // atan(u) = atan(c) + atan(d) with c = i/256 nearest to u and d = (u - c) / (1 + u c), |d| <=
