@@ -1,6 +1,7 @@
 #include "rstx/geo/igrf.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 
@@ -81,7 +82,7 @@ result<sh_model> read_model_file(std::string const& path) {
   };
   sh_model m;
   auto nmax = in.next_int();
-  if (!nmax || *nmax < 1 || *nmax > 30) return bad("bad maximum degree");
+  if (!nmax || *nmax < 1 || *nmax > igrf_model::max_degree_supported) return bad("bad maximum degree");
   auto erad = in.next_double();
   if (!erad || !(*erad > 0)) return bad("bad reference radius");
   if (!in.next_double()) return bad("bad epoch");
@@ -178,7 +179,37 @@ result<igrf_model> igrf_model::load(std::string_view igrf_dir, double year) {
   out.gh_ = m.gh;
   out.erad_ = m.erad;
   out.nmax_ = m.nmax;
+  out.build_recursion();
   return out;
+}
+
+void igrf_model::build_recursion() {
+  // shval3 computes these square roots and quotients of n and m afresh for every point; they
+  // depend on the degree and order only, so they are computed once here with the same
+  // operations (and so the same bits).
+  int const npq = (nmax_ * (nmax_ + 3)) / 2;
+  recursion_.assign(static_cast<std::size_t>(npq), recursion_term{});
+  int k = 0;
+  for (int n = 1; n <= nmax_; ++n) {
+    for (int m = 0; m <= n; ++m, ++k) {
+      auto& t = recursion_[static_cast<std::size_t>(k)];
+      double const fn = n;
+      double const fm = m;
+      if (k < 4) continue;  // P(1..4), Q(1..4) are written out
+      if (m == n) {
+        double const aa = std::sqrt(1.0 - (0.5 / fm));
+        t.p = (1.0 / fm + 1.0) * aa;
+        t.q = aa;
+      } else {
+        double const aa = std::sqrt(fn * fn - fm * fm);
+        double const d1 = fn - 1.0;
+        double const bb = std::sqrt(d1 * d1 - fm * fm) / aa;
+        t.c = (fn * 2.0 - 1.0) / aa;
+        t.b = bb;
+        t.b_over_n_minus_1 = bb / (fn - 1.0);
+      }
+    }
+  }
 }
 
 igrf_field_ned igrf_model::field_ned(double flat, double flon, double radius_km) const noexcept {
@@ -186,18 +217,13 @@ igrf_field_ned igrf_model::field_ned(double flat, double flon, double radius_km)
   // scaled as in geomag70) by recursion over the terms k = 1..npq in order n = 1.., m = 0..n.
   // The operation order is RST's shval3, so the result is bit-identical.
   int const nmax = nmax_;
-  int const npq = (nmax * (nmax + 3)) / 2;
-  std::vector<double> p(static_cast<std::size_t>(std::max(npq, 4)));
-  std::vector<double> q(p.size());
-  std::vector<double> sl(static_cast<std::size_t>(nmax + 1));
-  std::vector<double> cl(sl.size());
-  auto P = [&p](int k) -> double& { return p[static_cast<std::size_t>(k - 1)]; };  // 1-based like shval3
-  auto Q = [&q](int k) -> double& { return q[static_cast<std::size_t>(k - 1)]; };
-  auto SL = [&sl](int m) -> double& { return sl[static_cast<std::size_t>(m - 1)]; };
-  auto CL = [&cl](int m) -> double& { return cl[static_cast<std::size_t>(m - 1)]; };
+  std::array<double, max_terms> p;  // 0-based here: shval3's P(k) is p[k - 1]
+  std::array<double, max_terms> q;
+  std::array<double, max_degree_supported + 1> sl;  // sin(m·lon), cos(m·lon); shval3's SL(m) is sl[m - 1]
+  std::array<double, max_degree_supported + 1> cl;
 
   double const r = radius_km;
-  double slat = std::sin(flat * deg_to_rad_igrf);
+  double const slat = std::sin(flat * deg_to_rad_igrf);
   double aa = 0;
   if ((90.0 - flat) < 0.001) {
     aa = 89.999;  // about 100 m from the north pole
@@ -206,77 +232,67 @@ igrf_field_ned igrf_model::field_ned(double flat, double flon, double radius_km)
   } else {
     aa = flat;
   }
-  double clat = std::cos(aa * deg_to_rad_igrf);
-  SL(1) = std::sin(flon * deg_to_rad_igrf);
-  CL(1) = std::cos(flon * deg_to_rad_igrf);
+  double const clat = std::cos(aa * deg_to_rad_igrf);
+  sl[0] = std::sin(flon * deg_to_rad_igrf);
+  cl[0] = std::cos(flon * deg_to_rad_igrf);
   double x = 0.0;
   double y = 0.0;
   double z = 0.0;
   double const sd = 0.0;  // geocentric input: no rotation to the geodetic vertical
   double const cd = 1.0;
-  int n = 0;
-  int l = 0;  // index into gh_ (shval3's l − 1)
-  int m = 1;
   double const ratio = erad_ / r;
-  aa = std::sqrt(3.0);
-  P(1) = slat * 2.0;
-  P(2) = clat * 2.0;
-  P(3) = slat * 4.5 * slat - 1.5;
-  P(4) = aa * 3.0 * clat * slat;
-  Q(1) = -clat;
-  Q(2) = slat;
-  Q(3) = clat * -3.0 * slat;
-  Q(4) = aa * (slat * slat - clat * clat);
+  double const sqrt3 = std::sqrt(3.0);
+  p[0] = slat * 2.0;
+  p[1] = clat * 2.0;
+  p[2] = slat * 4.5 * slat - 1.5;
+  p[3] = sqrt3 * 3.0 * clat * slat;
+  q[0] = -clat;
+  q[1] = slat;
+  q[2] = clat * -3.0 * slat;
+  q[3] = sqrt3 * (slat * slat - clat * clat);
 
-  double rr = 0;
-  double fn = 0;
-  double bb = 0;
-  double cc = 0;
-  for (int k = 1; k <= npq; ++k) {
-    if (n < m) {
-      m = 0;
-      ++n;
-      rr = std::pow(ratio, static_cast<double>(n + 2));
-      fn = n;
-    }
-    double const fm = m;
-    if (k >= 5) {
-      if (m == n) {
-        aa = std::sqrt(1.0 - (0.5 / fm));
-        int const j = k - n - 1;
-        P(k) = (1.0 / fm + 1.0) * aa * clat * P(j);
-        Q(k) = aa * (clat * Q(j) + slat / fm * P(j));
-        SL(m) = SL(m - 1) * CL(1) + CL(m - 1) * SL(1);
-        CL(m) = CL(m - 1) * CL(1) - SL(m - 1) * SL(1);
+  std::size_t l = 0;  // index into gh_ (shval3's l − 1)
+  std::size_t k = 0;  // shval3's k − 1
+  for (int n = 1; n <= nmax; ++n) {
+    double const rr = std::pow(ratio, static_cast<double>(n + 2));
+    double const fn = n;
+    for (int m = 0; m <= n; ++m, ++k) {
+      double const fm = m;
+      auto const& t = recursion_[k];
+      if (k >= 4) {
+        if (m == n) {
+          std::size_t const j = k - static_cast<std::size_t>(n) - 1;
+          p[k] = t.p * clat * p[j];
+          q[k] = t.q * (clat * q[j] + slat / fm * p[j]);
+          auto const mi = static_cast<std::size_t>(m);
+          sl[mi - 1] = sl[mi - 2] * cl[0] + cl[mi - 2] * sl[0];
+          cl[mi - 1] = cl[mi - 2] * cl[0] - sl[mi - 2] * sl[0];
+        } else {
+          std::size_t const i = k - static_cast<std::size_t>(n);
+          std::size_t const j = k - 2 * static_cast<std::size_t>(n) + 1;
+          p[k] = (fn + 1.0) * (t.c * slat / fn * p[i] - t.b_over_n_minus_1 * p[j]);
+          q[k] = t.c * (slat * q[i] - clat / fn * p[i]) - t.b * q[j];
+        }
+      }
+      aa = rr * gh_[l];
+      if (m == 0) {
+        x += aa * q[k];
+        z -= aa * p[k];
+        ++l;
       } else {
-        aa = std::sqrt(fn * fn - fm * fm);
-        double const d1 = fn - 1.0;
-        bb = std::sqrt(d1 * d1 - fm * fm) / aa;
-        cc = (fn * 2.0 - 1.0) / aa;
-        int const i = k - n;
-        int const j = k - 2 * n + 1;
-        P(k) = (fn + 1.0) * (cc * slat / fn * P(i) - bb / (fn - 1.0) * P(j));
-        Q(k) = cc * (slat * Q(i) - clat / fn * P(i)) - bb * Q(j);
+        double const bb = rr * gh_[l + 1];
+        auto const mi = static_cast<std::size_t>(m);
+        double const cc = aa * cl[mi - 1] + bb * sl[mi - 1];
+        x += cc * q[k];
+        z -= cc * p[k];
+        if (clat > 0.0) {
+          y += (aa * sl[mi - 1] - bb * cl[mi - 1]) * fm * p[k] / ((fn + 1.0) * clat);
+        } else {
+          y += (aa * sl[mi - 1] - bb * cl[mi - 1]) * q[k] * slat;
+        }
+        l += 2;
       }
     }
-    aa = rr * gh_[static_cast<std::size_t>(l)];
-    if (m == 0) {
-      x += aa * Q(k);
-      z -= aa * P(k);
-      ++l;
-    } else {
-      bb = rr * gh_[static_cast<std::size_t>(l + 1)];
-      cc = aa * CL(m) + bb * SL(m);
-      x += cc * Q(k);
-      z -= cc * P(k);
-      if (clat > 0.0) {
-        y += (aa * SL(m) - bb * CL(m)) * fm * P(k) / ((fn + 1.0) * clat);
-      } else {
-        y += (aa * SL(m) - bb * CL(m)) * Q(k) * slat;
-      }
-      l += 2;
-    }
-    ++m;
   }
   aa = x;
   x = x * cd + z * sd;

@@ -85,6 +85,8 @@ class igrf_model {
   [[nodiscard]] bool extrapolated() const noexcept { return extrapolated_; }
   /** Largest degree n of the interpolated model. */
   [[nodiscard]] int max_degree() const noexcept { return nmax_; }
+  /** Largest degree a model file may have. */
+  static constexpr int max_degree_supported = 30;
   /** Reference radius of the expansion, km (6371.2). */
   [[nodiscard]] double reference_radius_km() const noexcept { return erad_; }
   /** Interpolated coefficients g(1,0), g(1,1), h(1,1), g(2,0), … (h only for m > 0), nT. */
@@ -92,6 +94,15 @@ class igrf_model {
 
  private:
   igrf_model() = default;
+  void build_recursion();
+
+  static constexpr std::size_t max_terms = (max_degree_supported * (max_degree_supported + 3)) / 2;
+  /** The Legendre recursion's factors for term k (they depend on n and m only). */
+  struct recursion_term {
+    double p = 0, q = 0;                      // m == n
+    double b = 0, c = 0, b_over_n_minus_1 = 0;  // m < n
+  };
+  std::vector<recursion_term> recursion_;
   std::vector<double> gh_;
   double year_ = 0;
   double erad_ = 0;
