@@ -123,15 +123,12 @@ struct filter_workspace {
   std::vector<gate_entry> entries;
   std::vector<std::uint32_t> block_begin;
   std::vector<std::uint8_t> block_has_nan;  // a NaN velocity in the block
+  std::vector<double> window_velocity;      // a window's velocities, collection order
+  std::vector<std::uint32_t> window_entry;   // their entries
+  std::vector<std::uint32_t> by_velocity;    // the window's entries in velocity order
   std::vector<radar_cell const*> cells;
   std::vector<radar_cell const*> kept;
   std::vector<radar_cell const*> scratch;
-  struct keyed {
-    double key;
-    std::uint32_t index;
-  };
-  std::vector<keyed> by_velocity;     // cells sorted by velocity (stable)
-  std::vector<double> values;         // [parameter][cell], collection order
   std::vector<double> sorted_values;  // [parameter][i]: kept values in velocity order
 };
 
@@ -168,37 +165,56 @@ void median_by_sorting(std::span<radar_cell const* const> cells, double radar_ce
 }
 
 /**
- * All four parameters sorted by velocity (the default): the cells are sorted once and each
- * parameter's kept set is read off that order. A stable sort of a subset equals that subset of
- * the stable sort, so this gives exactly RST's medians and spreads when no velocity is NaN (the
- * caller checks; NaN makes qsort's comparisons inconsistent and the full sort is needed then).
+ * The order a stable sort by velocity gives: out[r] = entry[i] where r, the rank of i, counts
+ * the values below v[i] and the equal ones before it. No NaN may be among them. The O(n²)
+ * comparisons have no branch and no chain from one to the next, so for the ~20 values of a
+ * window this beats sorting, whose every step waits on the last comparison (and mispredicts).
+ */
+__attribute__((target_clones("avx2", "default"))) void order_by_velocity(std::size_t n, double const* v,
+                                                                        std::uint32_t const* entry,
+                                                                        std::uint32_t* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    double const x = v[i];
+    std::uint32_t rank = 0;
+    for (std::size_t j = 0; j < i; ++j) rank += v[j] <= x;
+    for (std::size_t j = i + 1; j < n; ++j) rank += v[j] < x;
+    out[rank] = entry[i];
+  }
+}
+
+/** A half-open range of entries (one beam's gates of a window, in collection order). */
+struct entry_range {
+  std::uint32_t begin, end;
+};
+
+/**
+ * All four parameters sorted by velocity (the default): the window's entries in velocity order
+ * are given (`order`), and each parameter's kept set is read off that order. A stable sort of a
+ * subset equals that subset of the stable sort, so this gives exactly RST's medians and spreads
+ * when no velocity is NaN (the caller checks; NaN makes qsort's comparisons inconsistent and the
+ * full sort is needed then).
  *
  * This is make_grid's innermost loop (tens of thousands of windows of ~20 values per hour of
  * data). Each parameter's sums must run in RST's order, one value after the other; the four
  * parameters' sums are independent, so they run side by side in the same loops.
  */
 template <std::size_t np>
-void medians_by_velocity(std::size_t n, double const* const* value, filter_workspace& ws, radar_cell& out) {
+void medians_by_velocity(std::span<entry_range const> collection, std::span<std::uint32_t const> order,
+                         gate_entry const* entries, filter_workspace& ws, radar_cell& out) {
   static_assert(np >= 1 && np <= std::size(parameters));
+  std::size_t const n = order.size();
   ws.sorted_values.resize(np * n);
-  ws.by_velocity.resize(n);
-  for (std::size_t c = 0; c < n; ++c) ws.by_velocity[c] = {value[0][c], static_cast<std::uint32_t>(c)};
-  // Stable insertion sort by velocity: an element moves left only past strictly larger ones.
-  auto* const order = ws.by_velocity.data();
-  for (std::size_t c = 1; c < n; ++c) {
-    auto const item = order[c];
-    std::size_t d = c;
-    for (; d > 0 && item.key < order[d - 1].key; --d) order[d] = order[d - 1];
-    order[d] = item;
-  }
 
   double mean[np] = {};
-  for (std::size_t c = 0; c < n; ++c)
-    for (std::size_t k = 0; k < np; ++k) mean[k] += value[k][c];
+  for (auto const& r : collection)
+    for (std::uint32_t e = r.begin; e < r.end; ++e)
+      for (std::size_t k = 0; k < np; ++k) mean[k] += entries[e].value[k];
   for (std::size_t k = 0; k < np; ++k) mean[k] = mean[k] / static_cast<double>(n);
   double variance[np] = {};
-  for (std::size_t c = 0; c < n; ++c)
-    for (std::size_t k = 0; k < np; ++k) variance[k] += (value[k][c] - mean[k]) * (value[k][c] - mean[k]);
+  for (auto const& r : collection)
+    for (std::uint32_t e = r.begin; e < r.end; ++e)
+      for (std::size_t k = 0; k < np; ++k)
+        variance[k] += (entries[e].value[k] - mean[k]) * (entries[e].value[k] - mean[k]);
   double two_sigma[np];
   for (std::size_t k = 0; k < np; ++k) {
     variance[k] = variance[k] / static_cast<double>(n);
@@ -210,10 +226,10 @@ void medians_by_velocity(std::size_t n, double const* const* value, filter_works
   for (std::size_t k = 0; k < np; ++k) sorted[k] = ws.sorted_values.data() + k * n;
   std::size_t kept[np] = {};
   for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t const c = order[i].index;
+    double const* const value = entries[order[i]].value;
     for (std::size_t k = 0; k < np; ++k) {  // store always, count only kept values: no branch
-      sorted[k][kept[k]] = value[k][c];
-      kept[k] += !(std::fabs(value[k][c] - mean[k]) > two_sigma[k]);
+      sorted[k][kept[k]] = value[k];
+      kept[k] += !(std::fabs(value[k] - mean[k]) > two_sigma[k]);
     }
   }
   std::size_t const common = *std::min_element(kept, kept + np);
@@ -418,24 +434,33 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
           n += block_begin[row + static_cast<std::size_t>(gmax) + 1] - block_begin[row + static_cast<std::size_t>(gmin)];
           for (int y = gmin; y <= gmax; ++y) nan_velocity |= block_has_nan[row + static_cast<std::size_t>(y)] != 0;
         }
-        local.values.resize(np * n);
-        double* value[4];
-        for (std::size_t k = 0; k < np; ++k) value[k] = local.values.data() + k * n;
-        std::size_t c = 0;
-        for (int x = bmin; x <= bmax; ++x) {  // a beam's gates gmin..gmax are adjacent blocks
-          auto const row = static_cast<std::size_t>(x) * ngate;
-          for (auto e = block_begin[row + static_cast<std::size_t>(gmin)];
-               e < block_begin[row + static_cast<std::size_t>(gmax) + 1]; ++e, ++c)
-            for (std::size_t k = 0; k < np; ++k) value[k][c] = entries[e].value[k];
-        }
         auto& dst = out.beams[static_cast<std::size_t>(bm)];
         dst.sct[static_cast<std::size_t>(gate)] = 1;
         auto& cell = dst.rng[static_cast<std::size_t>(gate)];
         cell.gsct = 0;
         if (!opt.isort && !nan_velocity) {
-          if (np == 1) medians_by_velocity<1>(n, value, local, cell);
-          else if (np == 3) medians_by_velocity<3>(n, value, local, cell);
-          else medians_by_velocity<4>(n, value, local, cell);
+          std::array<entry_range, filter_width> collection{};
+          std::size_t columns = 0;
+          local.window_velocity.resize(n);
+          local.window_entry.resize(n);
+          local.by_velocity.resize(n);
+          std::size_t c = 0;
+          for (int x = bmin; x <= bmax; ++x, ++columns) {
+            auto const row = static_cast<std::size_t>(x) * ngate;
+            auto const lo = block_begin[row + static_cast<std::size_t>(gmin)];
+            auto const hi = block_begin[row + static_cast<std::size_t>(gmax) + 1];
+            collection[columns] = {lo, hi};
+            for (auto e = lo; e < hi; ++e, ++c) {
+              local.window_velocity[c] = entries[e].value[0];
+              local.window_entry[c] = e;
+            }
+          }
+          order_by_velocity(n, local.window_velocity.data(), local.window_entry.data(), local.by_velocity.data());
+          std::span<std::uint32_t const> const sorted(local.by_velocity.data(), n);
+          std::span<entry_range const> const ranges(collection.data(), columns);
+          if (np == 1) medians_by_velocity<1>(ranges, sorted, entries.data(), local, cell);
+          else if (np == 3) medians_by_velocity<3>(ranges, sorted, entries.data(), local, cell);
+          else medians_by_velocity<4>(ranges, sorted, entries.data(), local, cell);
           continue;
         }
         local.cells.clear();
