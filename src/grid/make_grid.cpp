@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "rstx/core/thread_pool.hpp"
 #include "rstx/core/time.hpp"
 #include "rstx/geo/aacgm_v2.hpp"
 #include "rstx/geo/igrf.hpp"
@@ -358,8 +359,14 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   // The scans of the current filter window as read-only snapshots (RST's src[] slot positions):
   // windows being filtered share them while src[] is refilled.
   std::array<window_pipeline::scan_ptr, 3> snapshot;
+  int const threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  // New beams are geolocated gate by gate on this pool (the grid thread takes part). That work
+  // comes all at once at the first scans, while the queue ahead of the grid is full and the
+  // reader and filter threads wait, so the pool's threads would otherwise find the cores idle.
+  std::optional<thread_pool> geolocation_pool;
+  if (threads > 1) geolocation_pool.emplace(threads);
   mapping_options mapping = opt.mapping;
-  mapping.pool = nullptr;  // geolocation runs on the grid thread, beside the filter threads
+  mapping.pool = geolocation_pool ? &*geolocation_pool : nullptr;
   grid_table grid(mapping, opt.header);
   // The grid table reads the filtered velocities, and powers and widths only to write them (-xtd).
   filtered_values const values = opt.header.extended ? filtered_values::velocity_power_width : filtered_values::velocity;
@@ -397,7 +404,6 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       return unexpected(error(m.error().code, fmt::format("error mapping beams: {}", m.error().what)).at(std::string(w.path)));
     return {};
   };
-  int const threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   window_pipeline pipeline(threads, grid_scan, cb.notice);
   // Input errors are reported after the scans read before them have been gridded and written.
   auto stop = [&](error e) -> result<run_summary> {
