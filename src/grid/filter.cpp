@@ -426,50 +426,45 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
         if (bm == 0 || bm == maxbeam - 1) w = static_cast<int>(w * 1.5);  // edge beams see fewer cells
         if (w <= thresholds[opt.mode % 2]) continue;
 
-        // The window's soundings in FilterRadarScan's order: beam, gate, scan, sounding.
+        // The window's soundings in FilterRadarScan's order: beam, gate, scan, sounding. A beam's
+        // gates gmin..gmax are adjacent blocks, so each beam of the window is one range of entries.
+        std::array<entry_range, filter_width> collection{};
+        std::size_t columns = 0;
         std::size_t n = 0;
         bool nan_velocity = false;
         for (int x = bmin; x <= bmax; ++x) {
           auto const row = static_cast<std::size_t>(x) * ngate;
-          n += block_begin[row + static_cast<std::size_t>(gmax) + 1] - block_begin[row + static_cast<std::size_t>(gmin)];
+          entry_range const r{block_begin[row + static_cast<std::size_t>(gmin)],
+                              block_begin[row + static_cast<std::size_t>(gmax) + 1]};
+          collection[columns++] = r;
+          n += r.end - r.begin;
           for (int y = gmin; y <= gmax; ++y) nan_velocity |= block_has_nan[row + static_cast<std::size_t>(y)] != 0;
         }
+        std::span<entry_range const> const ranges(collection.data(), columns);
         auto& dst = out.beams[static_cast<std::size_t>(bm)];
         dst.sct[static_cast<std::size_t>(gate)] = 1;
         auto& cell = dst.rng[static_cast<std::size_t>(gate)];
         cell.gsct = 0;
         if (!opt.isort && !nan_velocity) {
-          std::array<entry_range, filter_width> collection{};
-          std::size_t columns = 0;
           local.window_velocity.resize(n);
           local.window_entry.resize(n);
           local.by_velocity.resize(n);
           std::size_t c = 0;
-          for (int x = bmin; x <= bmax; ++x, ++columns) {
-            auto const row = static_cast<std::size_t>(x) * ngate;
-            auto const lo = block_begin[row + static_cast<std::size_t>(gmin)];
-            auto const hi = block_begin[row + static_cast<std::size_t>(gmax) + 1];
-            collection[columns] = {lo, hi};
-            for (auto e = lo; e < hi; ++e, ++c) {
+          for (auto const& r : ranges)
+            for (auto e = r.begin; e < r.end; ++e, ++c) {
               local.window_velocity[c] = entries[e].value[0];
               local.window_entry[c] = e;
             }
-          }
           order_by_velocity(n, local.window_velocity.data(), local.window_entry.data(), local.by_velocity.data());
           std::span<std::uint32_t const> const sorted(local.by_velocity.data(), n);
-          std::span<entry_range const> const ranges(collection.data(), columns);
           if (np == 1) medians_by_velocity<1>(ranges, sorted, entries.data(), local, cell);
           else if (np == 3) medians_by_velocity<3>(ranges, sorted, entries.data(), local, cell);
           else medians_by_velocity<4>(ranges, sorted, entries.data(), local, cell);
           continue;
         }
         local.cells.clear();
-        for (int x = bmin; x <= bmax; ++x) {
-          auto const row = static_cast<std::size_t>(x) * ngate;
-          for (auto e = block_begin[row + static_cast<std::size_t>(gmin)];
-               e < block_begin[row + static_cast<std::size_t>(gmax) + 1]; ++e)
-            local.cells.push_back(entries[e].cell);
-        }
+        for (auto const& r : ranges)
+          for (auto e = r.begin; e < r.end; ++e) local.cells.push_back(entries[e].cell);
         for (std::size_t k = 0; k < np; ++k) {
           auto const& p = parameters[k];
           double radar_cell::*const key = opt.isort ? p.value : &radar_cell::v;
