@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "detail/fitacf3_math.hpp"
+#include "detail/lanes.hpp"
 #include "rstx/core/atan2.hpp"
 #include "elevation.hpp"
 
@@ -62,6 +63,7 @@ struct workspace {
   std::vector<std::int32_t> phase_sample;          // the samples those phases are taken of
   std::vector<range_fits> fits;        // [nrang]
   std::vector<std::int32_t> alive;     // ranges still in play, ascending
+  std::vector<std::size_t> phase_start;  // [alive] where each live range's phases start in `phase`
   std::vector<sample_interval> tx;     // record's transmitter-overlap samples
   std::unordered_map<std::uint64_t, double> noise_corrections;  // (nave, nrang) -> correction
 
@@ -328,35 +330,91 @@ void filter_bad_acfs(record_fit& f) {
   });
 }
 
+// ---- fitting ranges in groups of lanes (detail/lanes.hpp) --------------------------------------
+
+/**
+ * Up to lane_width<V> ranges of ws.alive, one per lane, with their points compacted lowest lag first
+ * (the order of the scalar code). Lanes past `size`, and a lane's points past its own count, are
+ * padding: their σ is set to 0 before fitting, which leaves them out of every sum.
+ */
+template <class V>
+struct lane_group {
+  static constexpr int lane_count = detail::lane_width<V>;
+  std::int32_t range[lane_count] = {};
+  int size = 0;
+  int count[lane_count] = {};
+  int most = 0;                // largest count
+  detail::lane_mask_of<V> counts = {};  // count per lane
+  int idx[lane_count][max_lags];
+
+  lane_group(record_fit const& f, std::size_t first, std::vector<std::uint64_t> const& masks) {
+    auto const& alive = f.ws.alive;
+    size = static_cast<int>(std::min<std::size_t>(lane_count, alive.size() - first));
+    for (int k = 0; k < size; ++k) {
+      range[k] = alive[first + static_cast<std::size_t>(k)];
+      count[k] = m::gather_lags(masks[static_cast<std::size_t>(range[k])], idx[k]);
+      most = std::max(most, count[k]);
+    }
+    for (int k = 0; k < lane_count; ++k) counts[k] = count[k];
+  }
+
+  /** out[i][k] = value(k, i-th point's lag row) for the group's points, `pad` past a lane's count. */
+  template <class F>
+  void gather(V* out, double pad, F&& value) const {
+    for (int k = 0; k < lane_count; ++k) {
+      int i = 0;
+      for (; i < count[k]; ++i) out[i][k] = value(k, idx[k][i]);
+      for (; i < most; ++i) out[i][k] = pad;
+    }
+  }
+  /** σ = 0 for the padding points. */
+  void clear_padding(V* sigma) const {
+    for (int i = 0; i < most; ++i) sigma[i] = detail::select(counts > i, sigma[i], V{});
+  }
+  [[nodiscard]] std::size_t lag_base(record_fit const& f, int k) const { return f.lag_base(range[k]); }
+};
+
+template <class V>
+m::line_fit lane_of(m::line_fit_of<V> const& f, int k) {
+  return {f.a[k], f.b[k], f.sigma2_a[k], f.sigma2_b[k], f.chi2[k]};
+}
+
 // ---- §10 power fits ----------------------------------------------------------------------------
 
+template <class V>
 void fit_powers(record_fit& f, lag_table const& lags) {
-  for (auto r : f.ws.alive) {
-    auto const base = f.lag_base(r);
-    int idx[max_lags];
-    int const n = m::gather_lags(f.ws.power_mask[static_cast<std::size_t>(r)], idx);
-    double const pwr = f.pwr0(r);
-    double t[max_lags], y[max_lags], sigma[max_lags];
-    for (int i = 0; i < n; ++i) {
-      auto const at = base + static_cast<std::size_t>(idx[i]);
-      t[i] = lags.t_s[idx[i]];
-      y[i] = f.ws.ln_pwr[at];
-      sigma[i] = m::power_sigma(pwr, f.ws.magnitude[at], f.ws.alpha2[at], f.p.nave);
+  auto const& ws = f.ws;
+  for (std::size_t first = 0; first < ws.alive.size(); first += detail::lane_width<V>) {
+    lane_group<V> const g(f, first, ws.power_mask);
+    V t[max_lags], y[max_lags], mag[max_lags], alpha2[max_lags], sigma[max_lags];
+    V pwr = detail::splat<V>(1.0);
+    for (int k = 0; k < g.size; ++k) pwr[k] = f.pwr0(g.range[k]);
+    g.gather(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
+    g.gather(y, 0.0, [&](int k, int l) { return ws.ln_pwr[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    g.gather(mag, 1.0, [&](int k, int l) { return ws.magnitude[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    g.gather(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    for (int i = 0; i < g.most; ++i) sigma[i] = m::power_sigma(pwr, mag[i], alpha2[i], f.p.nave);
+    g.clear_padding(sigma);
+    auto const fits = m::fit_power(g.most, t, y, sigma);
+    for (int k = 0; k < g.size; ++k) {
+      auto& out = f.ws.fits[static_cast<std::size_t>(g.range[k])].power;
+      out = {lane_of(fits.lin, k), lane_of(fits.quad, k), lane_of(fits.lin_err, k), lane_of(fits.quad_err, k)};
     }
-    f.ws.fits[static_cast<std::size_t>(r)].power = m::fit_power(n, t, y, sigma);
   }
 }
 
 // ---- phases of all ranges still in play, in one call (sample_phases overlaps them) --------
 
-/** ws.phase[lag_base(r) + i] = atan2 of the i-th phase lag of range r, for every live range. */
-void take_phases(record_fit& f, float const* samples) {
+/** ws.phase[phase_start[j] + i] = atan2 of the i-th phase lag of the j-th live range. */
+void take_phases(record_fit& f, float const* samples, std::vector<std::size_t>& phase_start) {
   std::size_t n = 0;
+  phase_start.clear();
   for (auto r : f.ws.alive) {
     int idx[max_lags];
     int const count = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
     auto const first = static_cast<std::int32_t>(static_cast<std::int64_t>(r) * f.in.lag_stride);
     for (int i = 0; i < count; ++i) f.ws.phase_sample[n + static_cast<std::size_t>(i)] = first + idx[i];
+    phase_start.push_back(n);
     n += static_cast<std::size_t>(count);
   }
   // Sample numbers count from the record's first range.
@@ -366,60 +424,77 @@ void take_phases(record_fit& f, float const* samples) {
 
 // ---- §11 ACF phase, §12 bad fits --------------------------------------------------------------
 
+template <class V>
 void fit_acf_phases(record_fit& f, lag_table const& lags) {
   auto const& p = f.p;
+  auto& ws = f.ws;
   // RST dereferences an empty phase list here (a crash); that only happens with nave <= 0 and
   // every lag overlapped by the transmitter. Such ranges are left unfitted.
-  f.keep_ranges_if([&](std::int32_t r) { return f.ws.phase_mask[static_cast<std::size_t>(r)] != 0; });
-  take_phases(f, f.in.acf);
-  double const* phases = f.ws.phase.data();
-  for (auto r : f.ws.alive) {
-    auto const base = f.lag_base(r);
-    auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
-    int idx[max_lags];
-    int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
-    double t[max_lags], alpha2[max_lags], phi[max_lags];
-    for (int i = 0; i < n; ++i) {
-      t[i] = lags.t_s[idx[i]];
-      alpha2[i] = f.ws.alpha2[base + static_cast<std::size_t>(idx[i])];
+  f.keep_ranges_if([&](std::int32_t r) { return ws.phase_mask[static_cast<std::size_t>(r)] != 0; });
+  take_phases(f, f.in.acf, ws.phase_start);
+  for (std::size_t first = 0; first < ws.alive.size(); first += detail::lane_width<V>) {
+    lane_group<V> const g(f, first, ws.phase_mask);
+    V t[max_lags], alpha2[max_lags], phi[max_lags], sigma[max_lags];
+    V lin_b{};
+    for (int k = 0; k < g.size; ++k) lin_b[k] = ws.fits[static_cast<std::size_t>(g.range[k])].power.lin.b;
+    g.gather(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
+    g.gather(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    for (int k = 0; k < g.lane_count; ++k) {
+      double const* phases = k < g.size ? &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k)]] : nullptr;
+      int i = 0;
+      for (; i < g.count[k]; ++i) phi[i][k] = phases[i];
+      for (; i < g.most; ++i) phi[i][k] = 0.0;
     }
-    for (int i = 0; i < n; ++i) phi[i] = phases[i];
-    phases += n;
+    m::phase_sigmas(g.most, alpha2, t, lin_b, p.nave, sigma);
+    g.clear_padding(sigma);
     // Kept compacted for the XCF fit, which uses the same points and σ.
-    double* sigma = &f.ws.phase_sigma[base];
-    m::phase_sigmas(n, alpha2, t, fits.power.lin.b, p.nave, sigma);
-    m::phase_weights pw;
-    pw.set_all(n, t, sigma);
-    m::unwrap_acf_phase(n, t, phi, sigma, pw);
-    fits.phase = m::fit_phase_origin(n, t, phi, sigma, pw);
+    for (int k = 0; k < g.size; ++k)
+      for (int i = 0; i < g.count[k]; ++i) ws.phase_sigma[g.lag_base(f, k) + static_cast<std::size_t>(i)] = sigma[i][k];
+    m::phase_weights_of<V> pw;
+    pw.set_all(g.most, t, sigma);
+    m::unwrap_acf_phase(g.most, g.counts, t, phi, sigma, pw);
+    auto const fit = m::fit_phase_origin(g.most, t, phi, sigma, pw);
+    for (int k = 0; k < g.size; ++k) ws.fits[static_cast<std::size_t>(g.range[k])].phase = lane_of(fit, k);
   }
   f.keep_ranges_if([&](std::int32_t r) {  // Filter_Bad_Fits
-    auto const& fits = f.ws.fits[static_cast<std::size_t>(r)];
+    auto const& fits = ws.fits[static_cast<std::size_t>(r)];
     return !(fits.phase.b == 0.0 || fits.power.lin.b == 0.0 || fits.power.quad.b == 0.0);
   });
 }
 
 // ---- §13 XCF phase -----------------------------------------------------------------------------
 
+template <class V>
 void fit_xcf_phases(record_fit& f, lag_table const& lags) {
-  take_phases(f, f.in.xcf);
-  double const* phases = f.ws.phase.data();
-  for (auto r : f.ws.alive) {
-    auto const base = f.lag_base(r);
-    auto& fits = f.ws.fits[static_cast<std::size_t>(r)];
-    int idx[max_lags];
-    int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
-    double t[max_lags], xphi[max_lags], sigma[max_lags];
-    for (int i = 0; i < n; ++i) t[i] = lags.t_s[idx[i]];
-    for (int i = 0; i < n; ++i) xphi[i] = phases[i];
-    phases += n;
+  auto& ws = f.ws;
+  take_phases(f, f.in.xcf, ws.phase_start);
+  for (std::size_t first = 0; first < ws.alive.size(); first += detail::lane_width<V>) {
+    lane_group<V> const g(f, first, ws.phase_mask);
+    V t[max_lags], xphi[max_lags], sigma[max_lags];
+    V acf_slope{};
+    for (int k = 0; k < g.size; ++k) acf_slope[k] = ws.fits[static_cast<std::size_t>(g.range[k])].phase.b;
+    g.gather(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
     // XCF points have the same lags, α² and power slope as the ACF phase points, hence the same σ;
     // the first point's σ (lag 0: 0 without CRI) is replaced by that of the second.
-    for (int i = 0; i < n; ++i) sigma[i] = f.ws.phase_sigma[base + static_cast<std::size_t>(i)];
-    if (n > 1) sigma[0] = sigma[1];
-    m::phase_weights pw;
-    pw.set_all(n, t, sigma);
-    fits.xcf = m::fit_xcf_phase(n, t, xphi, sigma, pw, fits.phase.b);
+    for (int k = 0; k < g.lane_count; ++k) {
+      bool const real = k < g.size;
+      double const* phases = real ? &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k)]] : nullptr;
+      double const* sig = real ? &ws.phase_sigma[g.lag_base(f, k)] : nullptr;
+      int i = 0;
+      for (; i < g.count[k]; ++i) {
+        xphi[i][k] = phases[i];
+        sigma[i][k] = sig[i];
+      }
+      if (g.count[k] > 1) sigma[0][k] = sigma[1][k];
+      for (; i < g.most; ++i) {
+        xphi[i][k] = 0.0;
+        sigma[i][k] = 0.0;
+      }
+    }
+    m::phase_weights_of<V> pw;
+    pw.set_all(g.most, t, sigma);
+    auto const fit = m::fit_xcf_phase(g.most, t, xphi, sigma, pw, acf_slope);
+    for (int k = 0; k < g.size; ++k) ws.fits[static_cast<std::size_t>(g.range[k])].xcf = lane_of(fit, k);
   }
 }
 
@@ -498,7 +573,9 @@ void determinations(record_fit& f, double noise_pwr, fitacf3_options const& opt)
 
 // ---- driver ------------------------------------------------------------------------------------
 
-/** The whole algorithm for one record, in RST's order (fitacftoplevel.c, Fitacf). */
+/** The whole algorithm for one record, in RST's order (fitacftoplevel.c, Fitacf); the fits run
+ *  on groups of ranges of the lane type V. */
+template <class V>
 void fit_record(acf_batch_view const& in, std::int32_t index, fitacf3_options const& opt, fit_batch_view const& out,
                 workspace& ws) {
   record_params const& p = in.rec[index];
@@ -513,10 +590,37 @@ void fit_record(acf_batch_view const& in, std::int32_t index, fitacf3_options co
   fill_power_points(f, lags);
   filter_low_power_lags(f);
   filter_bad_acfs(f);
-  fit_powers(f, lags);  // before the phase fits: the phase σ depends on the fitted power decay
-  fit_acf_phases(f, lags);
-  if (p.xcf != 0) fit_xcf_phases(f, lags);  // nothing from it is written when xcf == 0
+  fit_powers<V>(f, lags);  // before the phase fits: the phase σ depends on the fitted power decay
+  fit_acf_phases<V>(f, lags);
+  if (p.xcf != 0) fit_xcf_phases<V>(f, lags);  // nothing from it is written when xcf == 0
   determinations(f, noise_pwr, opt);
+}
+
+// Two builds of the same code: `flatten` inlines every stage and math routine into each, so the
+// AVX2 one is compiled for AVX2 throughout (four ranges per register) while the other runs on any
+// x86-64 (two per SSE2 register). Both perform the same IEEE operations: the results are the same.
+using record_fitter = void (*)(acf_batch_view const&, std::int32_t, fitacf3_options const&, fit_batch_view const&,
+                               workspace&);
+
+[[gnu::flatten]] void fit_record_baseline(acf_batch_view const& in, std::int32_t index, fitacf3_options const& opt,
+                                          fit_batch_view const& out, workspace& ws) {
+  fit_record<detail::lanes2>(in, index, opt, out, ws);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+[[gnu::flatten, gnu::target("avx2")]] void fit_record_avx2(acf_batch_view const& in, std::int32_t index,
+                                                           fitacf3_options const& opt, fit_batch_view const& out,
+                                                           workspace& ws) {
+  fit_record<detail::lanes4>(in, index, opt, out, ws);
+}
+#endif
+
+record_fitter choose_fitter(fitacf3_options const& opt) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (opt.code_path != fitacf3_code_path::baseline && __builtin_cpu_supports("avx2")) return fit_record_avx2;
+#endif
+  (void)opt;
+  return fit_record_baseline;
 }
 
 }  // namespace
@@ -553,9 +657,10 @@ host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt,
   host_fit_batch result = std::move(reuse);
   result.reset(in, fit_algorithm::fitacf3);
   fit_batch_view const out = result.view();
+  record_fitter const fit = choose_fitter(opt);
   ctx.parallel_for(in.n_rec, 4, [&](std::int64_t begin, std::int64_t end) {
     thread_local workspace ws;
-    for (std::int64_t i = begin; i < end; ++i) fit_record(in, static_cast<std::int32_t>(i), opt, out, ws);
+    for (std::int64_t i = begin; i < end; ++i) fit(in, static_cast<std::int32_t>(i), opt, out, ws);
   });
   return result;
 }

@@ -291,3 +291,92 @@ TEST(elevation, v2_is_physical_for_a_typical_site) {
   EXPECT_GT(e, 0.0);
   EXPECT_LT(e, 90.0);
 }
+
+namespace {
+
+/** Random points of one range, as the fit stages hand them over (σ <= 0 and NaN included). */
+struct range_points {
+  std::vector<double> t, y, s, phi;
+};
+range_points random_range(std::mt19937_64& rng, int n) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  range_points p;
+  for (int i = 0; i < n; ++i) {
+    p.t.push_back((i + static_cast<int>(u(rng) * 3)) * 2400 * 1.0e-6);
+    p.y.push_back(std::log(1 + u(rng) * 1e4));
+    double s = u(rng) < 0.1 ? (u(rng) < 0.5 ? 0.0 : -1.0) : u(rng) * 50;
+    if (u(rng) < 0.02) s = std::nan("");
+    p.s.push_back(s);
+    p.phi.push_back((u(rng) - 0.5) * 2 * PI * (u(rng) < 0.3 ? 5 : 1));  // some far outside ±π
+  }
+  return p;
+}
+
+/** Every per-range routine on W ranges at once equals the scalar routine on each, bitwise. */
+template <class V>
+void lanes_equal_scalar() {
+  using namespace rstx::fit::detail;
+  constexpr int W = lane_width<V>;
+  std::mt19937_64 rng(W);
+  std::uniform_int_distribution<int> count(1, 40);
+  for (int trial = 0; trial < 500; ++trial) {
+    range_points r[W];
+    lane_mask_of<V> counts{};
+    int most = 0;
+    for (int k = 0; k < W; ++k) {
+      r[k] = random_range(rng, trial % 7 == 0 ? 40 : count(rng));
+      counts[k] = static_cast<std::int64_t>(r[k].t.size());
+      most = std::max(most, static_cast<int>(r[k].t.size()));
+    }
+    V t[max_lags], y[max_lags], s[max_lags], phi[max_lags];
+    for (int i = 0; i < most; ++i)
+      for (int k = 0; k < W; ++k) {  // padding: σ = 0, the rest arbitrary
+        bool const real = i < counts[k];
+        t[i][k] = real ? r[k].t[i] : 0.1 * i;
+        y[i][k] = real ? r[k].y[i] : 3.0;
+        s[i][k] = real ? r[k].s[i] : 0.0;
+        phi[i][k] = real ? r[k].phi[i] : 1.0;
+      }
+    auto const power = m::fit_power(most, t, y, s);
+    m::phase_weights_of<V> pw;
+    pw.set_all(most, t, s);
+    V unwrapped[max_lags], xcf[max_lags];
+    for (int i = 0; i < most; ++i) unwrapped[i] = xcf[i] = phi[i];
+    m::unwrap_acf_phase(most, counts, t, unwrapped, s, pw);
+    auto const origin = m::fit_phase_origin(most, t, unwrapped, s, pw);
+    V slope{};
+    for (int k = 0; k < W; ++k) slope[k] = 40.0 * (k - 1.5);
+    auto const line = m::fit_xcf_phase(most, t, xcf, s, pw, slope);
+    for (int k = 0; k < W; ++k) {
+      auto const n = static_cast<int>(counts[k]);
+      auto const& p = r[k];
+      auto const ref = m::fit_power(n, p.t.data(), p.y.data(), p.s.data());
+      for (auto [ours, theirs] : {std::pair{power.lin, ref.lin}, {power.quad, ref.quad}}) {
+        ASSERT_PRED2(same_bits, ours.a[k], theirs.a);
+        ASSERT_PRED2(same_bits, ours.b[k], theirs.b);
+        ASSERT_PRED2(same_bits, ours.chi2[k], theirs.chi2);
+      }
+      for (auto [ours, theirs] : {std::pair{power.lin_err, ref.lin_err}, {power.quad_err, ref.quad_err}}) {
+        ASSERT_PRED2(same_bits, ours.sigma2_a[k], theirs.sigma2_a);
+        ASSERT_PRED2(same_bits, ours.sigma2_b[k], theirs.sigma2_b);
+      }
+      m::phase_weights ref_pw;
+      ref_pw.set_all(n, p.t.data(), p.s.data());
+      std::vector<double> ref_phi = p.phi, ref_xcf = p.phi;
+      m::unwrap_acf_phase(n, p.t.data(), ref_phi.data(), p.s.data(), ref_pw);
+      for (int i = 0; i < n; ++i) ASSERT_PRED2(same_bits, unwrapped[i][k], ref_phi[i]) << trial << " " << k << " " << i;
+      auto const ref_origin = m::fit_phase_origin(n, p.t.data(), ref_phi.data(), p.s.data(), ref_pw);
+      ASSERT_PRED2(same_bits, origin.b[k], ref_origin.b);
+      ASSERT_PRED2(same_bits, origin.chi2[k], ref_origin.chi2);
+      auto const ref_line = m::fit_xcf_phase(n, p.t.data(), ref_xcf.data(), p.s.data(), ref_pw, slope[k]);
+      ASSERT_PRED2(same_bits, line.a[k], ref_line.a);
+      ASSERT_PRED2(same_bits, line.b[k], ref_line.b);
+      ASSERT_PRED2(same_bits, line.chi2[k], ref_line.chi2);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(fitacf3_math, two_lanes_equal_the_scalar_routines) { lanes_equal_scalar<rstx::fit::detail::lanes2>(); }
+TEST(fitacf3_math, four_lanes_equal_the_scalar_routines) { lanes_equal_scalar<rstx::fit::detail::lanes4>(); }

@@ -16,9 +16,16 @@
 
 namespace rstx::fit {
 
+/** Which build of the CPU fitting code runs; both give the same bits (tests run both). */
+enum class fitacf3_code_path {
+  best,      ///< AVX2 where the processor has it, else baseline
+  baseline,  ///< baseline x86-64 (SSE2)
+};
+
 struct fitacf3_options {
   /** Elevation routine: v2 (default), v1 (make_fit -old_elev), goose (-old_elev at Goose Bay). */
   elevation_method elevation = elevation_method::v2;
+  fitacf3_code_path code_path = fitacf3_code_path::best;
 };
 
 /**

@@ -19,6 +19,7 @@
 
 #include "elevation.hpp"
 #include "host_device.hpp"
+#include "lanes.hpp"
 #include "rstx/fit/batch.hpp"
 
 namespace rstx::fit::detail::fitacf3 {
@@ -34,70 +35,25 @@ inline constexpr double refractive_index = 1.0;    // refrc_idx (the _RFC_IDX br
 inline constexpr std::int32_t revision_major = 3;  // fitacftoplevel.h MAJOR
 inline constexpr std::int32_t revision_minor = 0;  // fitacftoplevel.h MINOR
 
-/** Running sums of a weighted least-squares fit (leastsquares.c SUMS). */
-struct fit_sums {
-  double s = 0.0, s_x = 0.0, s_y = 0.0, s_xx = 0.0, s_xy = 0.0;
-
-  /** calculate_sums, LINEAR: model y = a + b x. Points with sigma <= 0 are skipped (NaN is not). */
-  RSTX_HOST_DEVICE void add_linear(double x, double y, double sigma) noexcept {
-    if (sigma <= 0.0) return;
-    s += 1 / (sigma * sigma);
-    s_x += x / (sigma * sigma);
-    s_y += y / (sigma * sigma);
-    s_xx += (x * x) / (sigma * sigma);
-    s_xy += (x * y) / (sigma * sigma);
-  }
-  /** calculate_sums, QUADRATIC: model y = a + b x². */
-  RSTX_HOST_DEVICE void add_quadratic(double x, double y, double sigma) noexcept {
-    if (sigma <= 0.0) return;
-    s += 1 / (sigma * sigma);
-    s_x += x * x / (sigma * sigma);
-    s_y += y / (sigma * sigma);
-    s_xx += (x * x * x * x) / (sigma * sigma);
-    s_xy += (x * x * y) / (sigma * sigma);
-  }
+/** Result of a least-squares line fit: intercept a, slope b, their variances, χ². V is double or
+ *  lanes (one fit per lane, see lanes.hpp). */
+template <class V>
+struct line_fit_of {
+  V a{}, b{}, sigma2_a{}, sigma2_b{}, chi2{};
 };
+using line_fit = line_fit_of<double>;
 
-/**
- * The sums of a fit whose only outputs are the variances of a and b (the power fits with the
- * log-power σ): S, S_x, S_xx, accumulated exactly as in fit_sums. RST also accumulates S_y and
- * S_xy there, which no output depends on.
- */
-struct variance_sums {
-  double s = 0.0, s_x = 0.0, s_xx = 0.0;
-  RSTX_HOST_DEVICE void add_linear(double x, double sigma) noexcept {
-    if (sigma <= 0.0) return;
-    s += 1 / (sigma * sigma);
-    s_x += x / (sigma * sigma);
-    s_xx += (x * x) / (sigma * sigma);
-  }
-  RSTX_HOST_DEVICE void add_quadratic(double x, double sigma) noexcept {
-    if (sigma <= 0.0) return;
-    s += 1 / (sigma * sigma);
-    s_x += x * x / (sigma * sigma);
-    s_xx += (x * x * x * x) / (sigma * sigma);
-  }
-};
-
-/** The sums of a line through the origin (one_param_straight_line_fit reads only S_xx and S_xy). */
-struct origin_sums {
-  double s_xx = 0.0, s_xy = 0.0;
-  RSTX_HOST_DEVICE void add(double x, double y, double sigma) noexcept {
-    if (sigma <= 0.0) return;
-    s_xx += (x * x) / (sigma * sigma);
-    s_xy += (x * y) / (sigma * sigma);
-  }
-};
-
-/** Result of a least-squares line fit: intercept a, slope b, their variances, χ². */
-struct line_fit {
-  double a = 0.0, b = 0.0, sigma2_a = 0.0, sigma2_b = 0.0, chi2 = 0.0;
+/** Running sums of a weighted least-squares fit (leastsquares.c SUMS, calculate_sums). */
+template <class V>
+struct fit_sums_of {
+  V s{}, s_x{}, s_y{}, s_xx{}, s_xy{};
 };
 
 /** two_param_straight_line_fit / quadratic_fit solution from the sums (χ² is added separately). */
-RSTX_HOST_DEVICE inline line_fit solve_two_param(fit_sums const& m) noexcept {
-  line_fit f;
-  double const delta = m.s * m.s_xx - m.s_x * m.s_x;
+template <class V>
+RSTX_HOST_DEVICE inline line_fit_of<V> solve_two_param(fit_sums_of<V> const& m) noexcept {
+  line_fit_of<V> f;
+  V const delta = m.s * m.s_xx - m.s_x * m.s_x;
   f.a = (m.s_xx * m.s_y - m.s_x * m.s_xy) / delta;
   f.b = (m.s * m.s_xy - m.s_x * m.s_y) / delta;
   f.sigma2_a = m.s_xx / delta;
@@ -105,26 +61,27 @@ RSTX_HOST_DEVICE inline line_fit solve_two_param(fit_sums const& m) noexcept {
   return f;
 }
 
-/** σ² of a and b from variance sums (same expressions as solve_two_param). */
-RSTX_HOST_DEVICE inline line_fit solve_variances(variance_sums const& m) noexcept {
-  line_fit f;
-  double const delta = m.s * m.s_xx - m.s_x * m.s_x;
-  f.sigma2_a = m.s_xx / delta;
-  f.sigma2_b = m.s / delta;
+/** σ² of a and b only (the same expressions; S_y and S_xy are not needed for them). */
+template <class V>
+RSTX_HOST_DEVICE inline line_fit_of<V> solve_variances(V s, V s_x, V s_xx) noexcept {
+  line_fit_of<V> f;
+  V const delta = s * s_xx - s_x * s_x;
+  f.sigma2_a = s_xx / delta;
+  f.sigma2_b = s / delta;
   return f;
 }
 
 /** find_chi_2 term, LINEAR: ((y - a - b*x)/sigma)²; 0 if sigma <= 0. */
-RSTX_HOST_DEVICE inline double chi2_linear(double x, double y, double sigma, line_fit const& f) noexcept {
-  if (sigma <= 0.0) return 0.0;
-  double const chi = (y - f.a - f.b * x) / sigma;
-  return chi * chi;
+template <class V>
+RSTX_HOST_DEVICE inline V chi2_linear(V x, V y, V sigma, line_fit_of<V> const& f) noexcept {
+  V const chi = (y - f.a - f.b * x) / sigma;
+  return select(sigma <= 0.0, V{}, chi * chi);
 }
 /** find_chi_2 term, QUADRATIC: RST writes b * x * x, i.e. (b*x)*x, not b*(x*x). */
-RSTX_HOST_DEVICE inline double chi2_quadratic(double x, double y, double sigma, line_fit const& f) noexcept {
-  if (sigma <= 0.0) return 0.0;
-  double const chi = (y - f.a - f.b * x * x) / sigma;
-  return chi * chi;
+template <class V>
+RSTX_HOST_DEVICE inline V chi2_quadratic(V x, V y, V sigma, line_fit_of<V> const& f) noexcept {
+  V const chi = (y - f.a - f.b * x * x) / sigma;
+  return select(sigma <= 0.0, V{}, chi * chi);
 }
 
 /** Lag time in seconds: (lag_num*mpinc)*1.0e-6 with an int product (wrapping like x86 if absurd). */
@@ -166,22 +123,6 @@ RSTX_HOST_DEVICE inline double alpha_sq(double pwr, double cri_i, double cri_j) 
   return (pwr * pwr) / ((pwr + cri_i) * (pwr + cri_j));
 }
 
-/** σ of a power point (new_pwr_node) with |R| = r_mag > 0. */
-RSTX_HOST_DEVICE inline double power_sigma(double pwr0, double r_mag, double alpha2, std::int32_t nave) noexcept {
-  double const r_norm = r_mag / pwr0;
-  double const r_norm_2 = r_norm * r_norm;
-  double const inverse_alpha_2 = 1 / alpha2;
-  return pwr0 * std::sqrt((r_norm_2 + inverse_alpha_2) / (2 * nave));
-}
-
-/** σ of an ACF/XCF phase point (calculate_phase_sigma); lin_b is the linear power-fit slope. */
-RSTX_HOST_DEVICE inline double phase_sigma(double alpha2, double lin_b, double t, std::int32_t nave) noexcept {
-  double const inverse_alpha_2 = 1 / alpha2;
-  double const pwr = std::exp(-1 * std::fabs(lin_b) * t);
-  double const inverse_pwr_2 = 1 / (pwr * pwr);
-  return std::sqrt((inverse_alpha_2 * inverse_pwr_2 - 1) / (2 * nave));
-}
-
 /**
  * C's round() (glibc): nearest integer, halfway cases away from zero, sign of zero, NaN and Inf
  * kept. Inline because it is called six times per lag; exact: for |x| < 2^52 the truncation and
@@ -196,52 +137,104 @@ RSTX_HOST_DEVICE inline double c_round(double x) noexcept {
 }
 
 /**
+ * The fast path of phase_correction's turn count: RST computes k = round(round(1e5*d/(2π))/1e5)
+ * for d = phi_pred - phi. Its value is round(d/(2π)) except within about 1e-5 of a half-integer.
+ * So d/(2π) is taken from a multiplication and, where it is clear of half-integers by more than
+ * every rounding difference between the two paths (2.5e-16 relative from the products and the 2π
+ * constant, 0.5e-5 from the inner rounding), rounded once. Returns the turns and where that holds;
+ * elsewhere (and for NaN, Inf and |u| >= 2^40) phase_correction_slow gives RST's value.
+ */
+template <class V>
+struct turns_estimate {
+  V turns;
+  decltype(V{} < V{}) exact;
+};
+template <class V>
+RSTX_HOST_DEVICE inline turns_estimate<V> phase_turns_fast(V phi_diff) noexcept {
+  constexpr double inv_two_pi = 1 / (2 * pi);
+  V const u = phi_diff * inv_two_pi;
+  V const a = lane_fabs(u);
+  auto const in_range = a < 1099511627776.0;  // 2^40; false for NaN
+  V const whole = lane_trunc_small(select(in_range, a, V{}));
+  V const to_half = lane_fabs((a - whole) - 0.5);
+  V const up = select(a - whole > 0.5, V{} + 1.0, V{});
+  return {lane_copysign(whole + up, u), mask_and(in_range, to_half > 1e-5 + a * 1e-14)};
+}
+
+/** RST's turn count, evaluated as RST does (the cases phase_turns_fast leaves). */
+RSTX_HOST_DEVICE inline double phase_turns_slow(double phi_diff) noexcept {
+  double const steps = c_round(100000.0 * (phi_diff) / (2 * pi));
+  if (std::fabs(steps) < 1125899906842624.0) {
+    // steps is an integer below 2^50: round(steps/1e5) is its nearest multiple of 1e5 in integer
+    // arithmetic (steps/1e5 rounds to within 1.3e-6 of the exact quotient, which is either exactly
+    // half-way, and then exact, or at least 1e-5 from half-way: no rounding case changes).
+    auto const n = static_cast<std::int64_t>(std::fabs(steps));
+    return std::copysign(static_cast<double>((n + 50000) / 100000), steps);
+  }
+  return c_round(steps / 100000.0);
+}
+
+/** abs() of the turns converted to int as RST counts them (x86 semantics; abs(INT_MIN) stays). */
+RSTX_HOST_DEVICE inline std::int32_t turn_count(double phi_corr) noexcept {
+  std::int32_t const turns = x86_double_to_int(phi_corr);
+  return turns < 0 ? static_cast<std::int32_t>(0U - static_cast<std::uint32_t>(turns)) : turns;
+}
+
+/**
  * phase_correction: moves phi by the multiple of 2π that brings it nearest to slope*t. Returns
- * the number of turns as RST counts them: abs() of the double converted to int (x86 semantics).
+ * the number of turns as RST counts them.
  */
 RSTX_HOST_DEVICE inline std::int32_t phase_correction(double& phi, double slope, double t) noexcept {
-  double const phi_pred = slope * t;
-  double const phi_diff = phi_pred - phi;
-  // RST: k = round(round(1e5*d/(2π))/1e5). Its value is round(d/(2π)) except within about 1e-5
-  // of a half-integer. So take d/(2π) from a multiplication, and when it is clear of half-integers
-  // by more than every rounding difference between the two paths (2.5e-16 relative from the
-  // products and the 2π constant, 0.5e-5 from the inner rounding), round it once. Otherwise, and for
-  // NaN, Inf and huge values, evaluate RST's expression.
-  constexpr double inv_two_pi = 1 / (2 * pi);
-  double const u = phi_diff * inv_two_pi;
-  double const a = std::fabs(u);
-  double phi_corr;
-  double const whole = static_cast<double>(static_cast<std::int64_t>(a < 1099511627776.0 ? a : 0.0));
-  double const to_half = std::fabs((a - whole) - 0.5);
-  if (a < 1099511627776.0 && to_half > 1e-5 + a * 1e-14) {  // |u| < 2^40
-    phi_corr = std::copysign(whole + static_cast<double>(a - whole > 0.5), u);
-  } else {
-    double const steps = c_round(100000.0 * (phi_diff) / (2 * pi));
-    if (std::fabs(steps) < 1125899906842624.0) {
-      // steps is an integer below 2^50: round(steps/1e5) is its nearest multiple of 1e5 in integer
-      // arithmetic (steps/1e5 rounds to within 1.3e-6 of the exact quotient, which is either exactly
-      // half-way, and then exact, or at least 1e-5 from half-way: no rounding case changes).
-      auto const n = static_cast<std::int64_t>(std::fabs(steps));
-      phi_corr = std::copysign(static_cast<double>((n + 50000) / 100000), steps);
-    } else {
-      phi_corr = c_round(steps / 100000.0);
-    }
-  }
+  double const phi_diff = slope * t - phi;
+  auto const fast = phase_turns_fast(phi_diff);
+  double const phi_corr = fast.exact ? fast.turns : phase_turns_slow(phi_diff);
   phi += phi_corr * 2 * pi;
-  std::int32_t const turns = x86_double_to_int(phi_corr);
-  return turns < 0 ? static_cast<std::int32_t>(0U - static_cast<std::uint32_t>(turns)) : turns;  // abs(INT_MIN) stays INT_MIN
+  return turn_count(phi_corr);
 }
+
+#if !defined(__CUDA_ARCH__)
+/** phase_correction on every lane; the turn counts are returned as 64-bit lanes. */
+template <lane_type V>
+inline lane_mask_of<V> phase_correction(V& phi, V slope, V t) noexcept {
+  using M = lane_mask_of<V>;
+  V const phi_diff = slope * t - phi;
+  auto const fast = phase_turns_fast(phi_diff);
+  V phi_corr = fast.turns;
+  if (any(mask_not(fast.exact))) [[unlikely]]
+    for (int k = 0; k < lane_width<V>; ++k)
+      if (!fast.exact[k]) phi_corr[k] = phase_turns_slow(phi_diff[k]);
+  phi += phi_corr * 2 * pi;
+  M turns;
+  for (int k = 0; k < lane_width<V>; ++k) turns[k] = turn_count(phi_corr[k]);
+  return turns;
+}
+#endif
 
 /** Adds to an int counter with two's-complement wrap-around (RST's int overflow on x86). */
 RSTX_HOST_DEVICE inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b) noexcept {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
 }
+#if !defined(__CUDA_ARCH__)
+template <class M>
+  requires(sizeof(M) >= 16)  // lane masks: int32 values in 64-bit lanes
+inline M wrapping_add(M a, M b) noexcept {
+  M r;
+  for (int k = 0; k < static_cast<int>(sizeof(M) / 8); ++k)
+    r[k] = wrapping_add(static_cast<std::int32_t>(a[k]), static_cast<std::int32_t>(b[k]));
+  return r;
+}
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Per-range routines. They take the range's points compacted into arrays, in lag-table order (the
 // order of RST's lists after deletions), n <= max_lags. Element-wise arithmetic is written as plain
 // loops apart from the libm calls (so iterations overlap and the compiler may vectorise them: the
 // operations are IEEE-exact per element either way); every sum is accumulated in order.
+//
+// Each routine is a template over V: double for one range, lanes2/lanes4 for 2 or 4 ranges at once
+// (lanes.hpp). With lanes, n is the largest point count of the group; a lane's points past its
+// own count must have σ = 0, which leaves them out of every sum and χ² exactly as RST leaves out
+// points with σ <= 0 (the routines that pair neighbouring points take the counts too).
 
 /** Compacts the lags of a mask: idx[0..n) are the set bits, lowest first. Returns n. */
 RSTX_HOST_DEVICE inline int gather_lags(std::uint64_t mask, int* idx) noexcept {
@@ -255,12 +248,26 @@ RSTX_HOST_DEVICE inline int gather_lags(std::uint64_t mask, int* idx) noexcept {
 
 /** sum + term, or sum unchanged when !use. Adding +0.0 instead of skipping is exact: a sum that
  *  starts at +0.0 never becomes -0.0, and +0.0 leaves every other value (NaN, Inf included) as is. */
-RSTX_HOST_DEVICE inline double add_if(double sum, bool use, double term) noexcept { return sum + (use ? term : 0.0); }
+template <class V, class M>
+RSTX_HOST_DEVICE inline V add_if(V sum, M use, V term) noexcept {
+  return sum + select(use, term, V{});
+}
+
+/** σ of a power point (new_pwr_node) with |R| = r_mag > 0. */
+template <class V>
+RSTX_HOST_DEVICE inline V power_sigma(V pwr0, V r_mag, V alpha2, std::int32_t nave) noexcept {
+  V const r_norm = r_mag / pwr0;
+  V const r_norm_2 = r_norm * r_norm;
+  V const inverse_alpha_2 = 1.0 / alpha2;
+  return pwr0 * lane_sqrt((r_norm_2 + inverse_alpha_2) / static_cast<double>(2 * nave));
+}
 
 /** The four power fits of one range (Power_Fits, §10); χ² only for the fits whose χ² is written. */
-struct power_fits {
-  line_fit lin, quad, lin_err, quad_err;
+template <class V>
+struct power_fits_of {
+  line_fit_of<V> lin, quad, lin_err, quad_err;
 };
+using power_fits = power_fits_of<double>;
 
 /**
  * Power_Fits on n points (t, y = ln|R|, σ): linear and quadratic fits with σ, then the same with
@@ -268,13 +275,13 @@ struct power_fits {
  * share their S and S_y terms, and the quadratic S_x term is the linear S_xx term (the same
  * expressions in RST), so each distinct quotient is computed once.
  */
-RSTX_HOST_DEVICE inline power_fits fit_power(int n, double const* t, double const* y, double const* sigma) noexcept {
-  double q_1[max_lags], q_t[max_lags], q_y[max_lags], q_tt[max_lags], q_ty[max_lags], q_tttt[max_lags],
-      q_tty[max_lags];
+template <class V>
+RSTX_HOST_DEVICE inline power_fits_of<V> fit_power(int n, V const* t, V const* y, V const* sigma) noexcept {
+  V q_1[max_lags], q_t[max_lags], q_y[max_lags], q_tt[max_lags], q_ty[max_lags], q_tttt[max_lags], q_tty[max_lags];
   for (int i = 0; i < n; ++i) {
-    double const w = sigma[i] * sigma[i];
-    double const x = t[i];
-    q_1[i] = 1 / w;
+    V const w = sigma[i] * sigma[i];
+    V const x = t[i];
+    q_1[i] = 1.0 / w;
     q_t[i] = x / w;
     q_y[i] = y[i] / w;
     q_tt[i] = (x * x) / w;
@@ -282,9 +289,9 @@ RSTX_HOST_DEVICE inline power_fits fit_power(int n, double const* t, double cons
     q_tttt[i] = (x * x * x * x) / w;
     q_tty[i] = (x * x * y[i]) / w;
   }
-  fit_sums lin, quad;
+  fit_sums_of<V> lin, quad;
   for (int i = 0; i < n; ++i) {
-    bool const use = !(sigma[i] <= 0.0);  // calculate_sums skips sigma <= 0 (NaN is used)
+    auto const use = mask_not(sigma[i] <= 0.0);  // calculate_sums skips sigma <= 0 (NaN is used)
     lin.s = add_if(lin.s, use, q_1[i]);
     lin.s_x = add_if(lin.s_x, use, q_t[i]);
     lin.s_y = add_if(lin.s_y, use, q_y[i]);
@@ -296,10 +303,10 @@ RSTX_HOST_DEVICE inline power_fits fit_power(int n, double const* t, double cons
   quad.s = lin.s;
   quad.s_x = lin.s_xx;
   quad.s_y = lin.s_y;
-  power_fits out;
+  power_fits_of<V> out;
   out.lin = solve_two_param(lin);
   out.quad = solve_two_param(quad);
-  double chi_lin[max_lags], chi_quad[max_lags];
+  V chi_lin[max_lags], chi_quad[max_lags];
   for (int i = 0; i < n; ++i) {
     chi_lin[i] = chi2_linear(t[i], y[i], sigma[i], out.lin);
     chi_quad[i] = chi2_quadratic(t[i], y[i], sigma[i], out.quad);
@@ -308,43 +315,42 @@ RSTX_HOST_DEVICE inline power_fits fit_power(int n, double const* t, double cons
     out.lin.chi2 += chi_lin[i];
     out.quad.chi2 += chi_quad[i];
   }
-  double e[max_lags];
-  for (int i = 0; i < n; ++i) e[i] = std::exp(y[i]);
-  double v_1[max_lags], v_t[max_lags], v_tt[max_lags], v_tttt[max_lags];
-  bool v_use[max_lags];
+  V e[max_lags];
+  for (int i = 0; i < n; ++i) e[i] = lane_exp(y[i]);
+  V v_1[max_lags], v_t[max_lags], v_tt[max_lags], v_tttt[max_lags];
+  decltype(V{} < V{}) v_use[max_lags];
   for (int i = 0; i < n; ++i) {
-    double const s = sigma[i] / e[i];  // calculate_log_pwr_sigma
-    double const w = s * s;
-    double const x = t[i];
-    v_use[i] = !(s <= 0.0);
-    v_1[i] = 1 / w;
+    V const s = sigma[i] / e[i];  // calculate_log_pwr_sigma
+    V const w = s * s;
+    V const x = t[i];
+    v_use[i] = mask_not(s <= 0.0);
+    v_1[i] = 1.0 / w;
     v_t[i] = x / w;
     v_tt[i] = (x * x) / w;
     v_tttt[i] = (x * x * x * x) / w;
   }
-  variance_sums lin_err, quad_err;
+  V err_s{}, err_s_x{}, err_s_xx{}, quad_err_s_xx{};
   for (int i = 0; i < n; ++i) {
-    lin_err.s = add_if(lin_err.s, v_use[i], v_1[i]);
-    lin_err.s_x = add_if(lin_err.s_x, v_use[i], v_t[i]);
-    lin_err.s_xx = add_if(lin_err.s_xx, v_use[i], v_tt[i]);
-    quad_err.s_xx = add_if(quad_err.s_xx, v_use[i], v_tttt[i]);
+    err_s = add_if(err_s, v_use[i], v_1[i]);
+    err_s_x = add_if(err_s_x, v_use[i], v_t[i]);
+    err_s_xx = add_if(err_s_xx, v_use[i], v_tt[i]);
+    quad_err_s_xx = add_if(quad_err_s_xx, v_use[i], v_tttt[i]);
   }
-  quad_err.s = lin_err.s;
-  quad_err.s_x = lin_err.s_xx;
-  out.lin_err = solve_variances(lin_err);
-  out.quad_err = solve_variances(quad_err);
+  out.lin_err = solve_variances(err_s, err_s_x, err_s_xx);
+  out.quad_err = solve_variances(err_s, err_s_xx, quad_err_s_xx);
   return out;
 }
 
 /** σ of n phase points (calculate_phase_sigma) from their α², lag times and the power slope. */
-RSTX_HOST_DEVICE inline void phase_sigmas(int n, double const* alpha2, double const* t, double lin_b, std::int32_t nave,
-                                          double* sigma) noexcept {
-  double pw[max_lags];
-  for (int i = 0; i < n; ++i) pw[i] = std::exp(-1 * std::fabs(lin_b) * t[i]);
+template <class V>
+RSTX_HOST_DEVICE inline void phase_sigmas(int n, V const* alpha2, V const* t, V lin_b, std::int32_t nave,
+                                          V* sigma) noexcept {
+  V pw[max_lags];
+  for (int i = 0; i < n; ++i) pw[i] = lane_exp(-1.0 * lane_fabs(lin_b) * t[i]);
   for (int i = 0; i < n; ++i) {
-    double const inverse_alpha_2 = 1 / alpha2[i];
-    double const inverse_pwr_2 = 1 / (pw[i] * pw[i]);
-    sigma[i] = std::sqrt((inverse_alpha_2 * inverse_pwr_2 - 1) / (2 * nave));
+    V const inverse_alpha_2 = 1.0 / alpha2[i];
+    V const inverse_pwr_2 = 1.0 / (pw[i] * pw[i]);
+    sigma[i] = lane_sqrt((inverse_alpha_2 * inverse_pwr_2 - 1.0) / static_cast<double>(2 * nave));
   }
 }
 
@@ -353,28 +359,31 @@ RSTX_HOST_DEVICE inline void phase_sigmas(int n, double const* alpha2, double co
  * fit of those points (RST recomputes them in each fit; the values are the same expressions on the
  * same numbers): w = σ², 1/w, t/w, (t*t)/w.
  */
-struct phase_weights {
-  double w[max_lags], q_1[max_lags], q_t[max_lags], q_tt[max_lags];
+template <class V>
+struct phase_weights_of {
+  V w[max_lags], q_1[max_lags], q_t[max_lags], q_tt[max_lags];
 
-  RSTX_HOST_DEVICE void set(int i, double t, double sigma) noexcept {
+  RSTX_HOST_DEVICE void set(int i, V t, V sigma) noexcept {
     w[i] = sigma * sigma;
-    q_1[i] = 1 / w[i];
+    q_1[i] = 1.0 / w[i];
     q_t[i] = t / w[i];
     q_tt[i] = (t * t) / w[i];
   }
-  RSTX_HOST_DEVICE void set_all(int n, double const* t, double const* sigma) noexcept {
+  RSTX_HOST_DEVICE void set_all(int n, V const* t, V const* sigma) noexcept {
     for (int i = 0; i < n; ++i) set(i, t[i], sigma[i]);
   }
 };
+using phase_weights = phase_weights_of<double>;
 
 /** Σ(φt/σ²)/Σ(t²/σ²) over points with σ > 0: the slope of a line through the origin. */
-RSTX_HOST_DEVICE inline double origin_slope(int n, double const* t, double const* phi, double const* sigma,
-                                            phase_weights const& pw) noexcept {
-  double q_xy[max_lags];
+template <class V>
+RSTX_HOST_DEVICE inline V origin_slope(int n, V const* t, V const* phi, V const* sigma,
+                                       phase_weights_of<V> const& pw) noexcept {
+  V q_xy[max_lags];
   for (int i = 0; i < n; ++i) q_xy[i] = (phi[i] * t[i]) / pw.w[i];
-  double s_xy = 0.0, s_xx = 0.0;
+  V s_xy{}, s_xx{};
   for (int i = 0; i < n; ++i) {
-    bool const use = sigma[i] > 0;
+    auto const use = sigma[i] > 0.0;
     s_xy = add_if(s_xy, use, q_xy[i]);
     s_xx = add_if(s_xx, use, pw.q_tt[i]);
   }
@@ -382,95 +391,106 @@ RSTX_HOST_DEVICE inline double origin_slope(int n, double const* t, double const
 }
 
 /** Σ((slope t - φ)²/σ²) over points with σ > 0 (ACF_Phase_Unwrap's error of a quick fit). */
-RSTX_HOST_DEVICE inline double origin_fit_error(int n, double const* t, double const* phi, double const* sigma,
-                                                phase_weights const& pw, double slope) noexcept {
-  double q[max_lags];
+template <class V>
+RSTX_HOST_DEVICE inline V origin_fit_error(int n, V const* t, V const* phi, V const* sigma,
+                                           phase_weights_of<V> const& pw, V slope) noexcept {
+  V q[max_lags];
   for (int i = 0; i < n; ++i) q[i] = ((slope * t[i] - phi[i]) * (slope * t[i] - phi[i])) / pw.w[i];
-  double err = 0.0;
-  for (int i = 0; i < n; ++i) err = add_if(err, sigma[i] > 0, q[i]);
+  V err{};
+  for (int i = 0; i < n; ++i) err = add_if(err, sigma[i] > 0.0, q[i]);
   return err;
 }
 
 /**
  * ACF_Phase_Unwrap (§11.2) in place: corrects a copy of the phases with the piecewise slope
  * estimate and keeps the corrected phases only if they fit a line through the origin better.
+ * `count` is the number of points (int, or per lane as 64-bit lanes); n is the largest count.
  */
-RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, double const* t, double* phi, double const* sigma,
-                                              phase_weights const& pw) noexcept {
-  double num[max_lags], den[max_lags];
-  bool use[max_lags];
+template <class V, class C>
+RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, C count, V const* t, V* phi, V const* sigma,
+                                              phase_weights_of<V> const& pw) noexcept {
+  using mask = decltype(V{} < V{});
+  V num[max_lags], den[max_lags];
+  mask use[max_lags];
   for (int i = 0; i + 1 < n; ++i) {
-    double const d_phi = phi[i + 1] - phi[i];
-    double const sigma_bar = (sigma[i + 1] + sigma[i]) / 2;
-    double const d_tau = t[i + 1] - t[i];
-    use[i] = std::fabs(d_phi) < pi;
+    V const d_phi = phi[i + 1] - phi[i];
+    V const sigma_bar = (sigma[i + 1] + sigma[i]) / 2.0;
+    V const d_tau = t[i + 1] - t[i];
+    use[i] = mask_and(lane_fabs(d_phi) < pi, count > i + 1);
     num[i] = d_phi / (sigma_bar * sigma_bar) / d_tau;
-    den[i] = 1 / (sigma_bar * sigma_bar);
+    den[i] = 1.0 / (sigma_bar * sigma_bar);
   }
-  double slope_num = 0.0, slope_denom = 0.0;
+  V slope_num{}, slope_denom{};
   for (int i = 0; i + 1 < n; ++i) {
     slope_num = add_if(slope_num, use[i], num[i]);
     slope_denom = add_if(slope_denom, use[i], den[i]);
   }
-  double const piecewise_slope = slope_num / slope_denom;
-  double corrected[max_lags];
-  std::int32_t turns[max_lags];
+  V const piecewise_slope = slope_num / slope_denom;
+  V corrected[max_lags];
+  C total{};
   for (int i = 0; i < n; ++i) {
     corrected[i] = phi[i];
-    turns[i] = phase_correction(corrected[i], piecewise_slope, t[i]);
+    C const turns = phase_correction(corrected[i], piecewise_slope, t[i]);
+    total = wrapping_add(total, select_count(count > i, turns));
   }
-  std::int32_t total = 0;
-  for (int i = 0; i < n; ++i) total = wrapping_add(total, turns[i]);
-  if (total > 0) {
-    double const corr_err =
-        origin_fit_error(n, t, corrected, sigma, pw, origin_slope(n, t, corrected, sigma, pw));
-    double const orig_err = origin_fit_error(n, t, phi, sigma, pw, origin_slope(n, t, phi, sigma, pw));
-    if (orig_err > corr_err)
-      for (int i = 0; i < n; ++i) phi[i] = corrected[i];
+  auto const try_corrected = total > 0;
+  if (any(try_corrected)) {
+    V const corr_err = origin_fit_error(n, t, corrected, sigma, pw, origin_slope(n, t, corrected, sigma, pw));
+    V const orig_err = origin_fit_error(n, t, phi, sigma, pw, origin_slope(n, t, phi, sigma, pw));
+    auto const keep = mask_and(try_corrected, orig_err > corr_err);
+    for (int i = 0; i < n; ++i) phi[i] = select(keep, corrected[i], phi[i]);
   }
 }
 
+/** unwrap_acf_phase of one range of n points. */
+RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, double const* t, double* phi, double const* sigma,
+                                              phase_weights const& pw) noexcept {
+  unwrap_acf_phase<double, std::int32_t>(n, n, t, phi, sigma, pw);
+}
+
 /** one_param_straight_line_fit (§11.3): slope through the origin, its variance and χ². */
-RSTX_HOST_DEVICE inline line_fit fit_phase_origin(int n, double const* t, double const* phi, double const* sigma,
-                                                  phase_weights const& pw) noexcept {
-  double q_xy[max_lags];
+template <class V>
+RSTX_HOST_DEVICE inline line_fit_of<V> fit_phase_origin(int n, V const* t, V const* phi, V const* sigma,
+                                                        phase_weights_of<V> const& pw) noexcept {
+  V q_xy[max_lags];
   for (int i = 0; i < n; ++i) q_xy[i] = (t[i] * phi[i]) / pw.w[i];
-  origin_sums m;
+  V s_xx{}, s_xy{};
   for (int i = 0; i < n; ++i) {
-    bool const use = !(sigma[i] <= 0.0);
-    m.s_xx = add_if(m.s_xx, use, pw.q_tt[i]);
-    m.s_xy = add_if(m.s_xy, use, q_xy[i]);
+    auto const use = mask_not(sigma[i] <= 0.0);
+    s_xx = add_if(s_xx, use, pw.q_tt[i]);
+    s_xy = add_if(s_xy, use, q_xy[i]);
   }
-  line_fit f;
-  f.a = 0.0;
-  f.b = m.s_xy / m.s_xx;
-  f.sigma2_a = 0.0;
-  f.sigma2_b = 1 / m.s_xx;
-  double chi[max_lags];
+  line_fit_of<V> f;
+  f.a = V{};
+  f.b = s_xy / s_xx;
+  f.sigma2_a = V{};
+  f.sigma2_b = 1.0 / s_xx;
+  V chi[max_lags];
   for (int i = 0; i < n; ++i) chi[i] = chi2_linear(t[i], phi[i], sigma[i], f);
   for (int i = 0; i < n; ++i) f.chi2 += chi[i];
   return f;
 }
 
 /** Two-parameter linear fit of n phase points with χ² (two_param_straight_line_fit, LINEAR). */
-RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* y, double const* sigma,
-                                          phase_weights const& pw) noexcept {
-  double q_y[max_lags], q_xy[max_lags];
+template <class V>
+RSTX_HOST_DEVICE inline line_fit_of<V> fit_line(int n, V const* x, V const* y, V const* sigma,
+                                                phase_weights_of<V> const& pw) noexcept {
+  V q_y[max_lags], q_xy[max_lags];
   for (int i = 0; i < n; ++i) {
     q_y[i] = y[i] / pw.w[i];
     q_xy[i] = (x[i] * y[i]) / pw.w[i];
   }
-  fit_sums m;
+  fit_sums_of<V> m;
   for (int i = 0; i < n; ++i) {
-    bool const use = !(sigma[i] <= 0.0);
+    auto const use = mask_not(sigma[i] <= 0.0);
     m.s = add_if(m.s, use, pw.q_1[i]);
     m.s_x = add_if(m.s_x, use, pw.q_t[i]);
     m.s_y = add_if(m.s_y, use, q_y[i]);
     m.s_xx = add_if(m.s_xx, use, pw.q_tt[i]);
     m.s_xy = add_if(m.s_xy, use, q_xy[i]);
   }
-  line_fit f = solve_two_param(m);
-  double chi[max_lags];
+  line_fit_of<V> f = solve_two_param(m);
+  V chi[max_lags];
   for (int i = 0; i < n; ++i) chi[i] = chi2_linear(x[i], y[i], sigma[i], f);
   for (int i = 0; i < n; ++i) f.chi2 += chi[i];
   return f;
@@ -484,10 +504,11 @@ RSTX_HOST_DEVICE inline line_fit fit_line(int n, double const* x, double const* 
 }
 
 /** XCF_Phase_Unwrap + two-parameter fit (§13.2-3). `sigma`/`pw` must already hold the XCF σ. */
-RSTX_HOST_DEVICE inline line_fit fit_xcf_phase(int n, double const* t, double* phi, double const* sigma,
-                                               phase_weights const& pw, double acf_slope) noexcept {
+template <class V>
+RSTX_HOST_DEVICE inline line_fit_of<V> fit_xcf_phase(int n, V const* t, V* phi, V const* sigma,
+                                                     phase_weights_of<V> const& pw, V acf_slope) noexcept {
   for (int i = 0; i < n; ++i) (void)phase_correction(phi[i], acf_slope, t[i]);
-  double const slope_est = origin_slope(n, t, phi, sigma, pw);
+  V const slope_est = origin_slope(n, t, phi, sigma, pw);
   for (int i = 0; i < n; ++i) (void)phase_correction(phi[i], slope_est, t[i]);
   return fit_line(n, t, phi, sigma, pw);
 }

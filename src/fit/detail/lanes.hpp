@@ -1,0 +1,157 @@
+#pragma once
+/**
+ * @file
+ * Lanes: one double per range of a group of ranges, so that the per-range fit
+ * routines (templates over the value type V, see fitacf3_math.hpp) run on several ranges at once.
+ *
+ * Why: every fit sums its points in lag-table order, one add after the other; a range alone is a
+ * chain of dependent adds, divisions and square roots that leaves most of the processor idle. With
+ * a range per lane, the chains of four ranges advance in the same instructions. Each lane performs
+ * exactly the operations the scalar code performs on its range (IEEE operations are exact per
+ * element), so the results are bit-identical; points a lane does not have are masked out of sums
+ * by adding +0.0 (see add_if).
+ *
+ * V = double is the scalar form (what a CUDA thread runs). The lane forms use GCC/clang vector
+ * extensions: lanes2 (two ranges, one SSE2 register, what baseline x86-64 runs) and lanes4 (four
+ * ranges, one AVX register, compiled only inside functions that target AVX2). The helpers below
+ * are overloaded for all three, so a routine is written once.
+ */
+#include <cmath>
+#include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "host_device.hpp"
+
+// Lanes are passed by value between inline functions only; GCC's note that 32-byte vectors are
+// passed differently with and without AVX concerns calls across object files, which never happen.
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+namespace rstx::fit::detail {
+
+// ---- scalar forms --------------------------------------------------------------------------------
+
+RSTX_HOST_DEVICE inline double select(bool m, double a, double b) noexcept { return m ? a : b; }
+RSTX_HOST_DEVICE inline bool mask_not(bool m) noexcept { return !m; }
+RSTX_HOST_DEVICE inline bool mask_and(bool a, bool b) noexcept { return a && b; }
+RSTX_HOST_DEVICE inline bool any(bool m) noexcept { return m; }
+RSTX_HOST_DEVICE inline double lane_sqrt(double x) noexcept { return std::sqrt(x); }
+RSTX_HOST_DEVICE inline double lane_exp(double x) noexcept { return std::exp(x); }
+RSTX_HOST_DEVICE inline double lane_fabs(double x) noexcept { return std::fabs(x); }
+RSTX_HOST_DEVICE inline double lane_copysign(double m, double s) noexcept { return std::copysign(m, s); }
+RSTX_HOST_DEVICE inline std::int32_t select_count(bool m, std::int32_t v) noexcept { return m ? v : 0; }
+/** Truncation toward zero of 0 <= x < 2^51 (the only values callers pass). */
+RSTX_HOST_DEVICE inline double lane_trunc_small(double x) noexcept {
+  return static_cast<double>(static_cast<std::int64_t>(x));
+}
+
+#if !defined(__CUDA_ARCH__)
+// ---- lane forms ----------------------------------------------------------------------------------
+
+using lanes2 = double __attribute__((vector_size(16)));
+using lanes4 = double __attribute__((vector_size(32)));
+using lane_mask2 = std::int64_t __attribute__((vector_size(16)));
+using lane_mask4 = std::int64_t __attribute__((vector_size(32)));
+
+/** Width and mask type of a lane type; empty for anything else (which leaves the templates below
+ *  out of overload resolution). */
+template <class V>
+struct lane_info {};
+template <>
+struct lane_info<lanes2> {
+  static constexpr int width = 2;
+  using mask = lane_mask2;
+};
+template <>
+struct lane_info<lanes4> {
+  static constexpr int width = 4;
+  using mask = lane_mask4;
+};
+template <class V>
+concept lane_type = requires { lane_info<V>::width; };
+template <lane_type V>
+using lane_mask_of = typename lane_info<V>::mask;
+template <lane_type V>
+inline constexpr int lane_width = lane_info<V>::width;
+
+template <lane_type V>
+inline V splat(double x) noexcept {
+  return V{} + x;
+}
+/** a where m is set, b elsewhere: a bit select (GCC lowers a vector ?: to branches on SSE2). */
+template <lane_type V>
+inline V select(lane_mask_of<V> m, V a, V b) noexcept {
+  using M = lane_mask_of<V>;
+  return __builtin_bit_cast(V, (__builtin_bit_cast(M, a) & m) | (__builtin_bit_cast(M, b) & ~m));
+}
+inline lane_mask2 mask_not(lane_mask2 m) noexcept { return ~m; }
+inline lane_mask4 mask_not(lane_mask4 m) noexcept { return ~m; }
+inline lane_mask2 mask_and(lane_mask2 a, lane_mask2 b) noexcept { return a & b; }
+inline lane_mask4 mask_and(lane_mask4 a, lane_mask4 b) noexcept { return a & b; }
+inline bool any(lane_mask2 m) noexcept { return (m[0] | m[1]) != 0; }
+inline bool any(lane_mask4 m) noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+/** Integer lanes where the mask is set, 0 elsewhere. */
+inline lane_mask2 select_count(lane_mask2 m, lane_mask2 v) noexcept { return m & v; }
+inline lane_mask4 select_count(lane_mask4 m, lane_mask4 v) noexcept { return m & v; }
+
+/** Negative lanes recomputed by glibc's sqrt, as the scalar code does (with errno on, GCC's
+ *  inline sqrt hands negative arguments to glibc): the NaN is then glibc's whatever the version.
+ *  The other lanes are sqrtpd's, which is glibc's value for arguments >= 0 and NaN. */
+template <lane_type V>
+inline V glibc_sqrt_negative_lanes(V x, V r) noexcept {
+  if (any(x < 0.0)) [[unlikely]]
+    for (int k = 0; k < lane_width<V>; ++k)
+      if (x[k] < 0.0) r[k] = std::sqrt(x[k]);
+  return r;
+}
+inline lanes2 lane_sqrt(lanes2 x) noexcept {
+#if defined(__SSE2__)
+  return glibc_sqrt_negative_lanes(x, __builtin_bit_cast(lanes2, _mm_sqrt_pd(__builtin_bit_cast(__m128d, x))));
+#else
+  return lanes2{std::sqrt(x[0]), std::sqrt(x[1])};
+#endif
+}
+/** As two SSE2 square roots: a 256-bit one would need AVX in every function this is compiled
+ *  into, and lanes4 routines are also instantiated outside the AVX2 build. */
+inline lanes4 lane_sqrt(lanes4 x) noexcept {
+  struct halves {
+    lanes2 lo, hi;
+  };
+  auto const h = __builtin_bit_cast(halves, x);
+  return __builtin_bit_cast(lanes4, halves{lane_sqrt(h.lo), lane_sqrt(h.hi)});
+}
+
+template <lane_type V>
+inline V lane_exp(V x) noexcept {
+  V r;
+  for (int k = 0; k < lane_width<V>; ++k) r[k] = std::exp(x[k]);
+  return r;
+}
+
+template <lane_type V>
+inline V lane_fabs(V x) noexcept {
+  using M = lane_mask_of<V>;
+  return __builtin_bit_cast(V, __builtin_bit_cast(M, x) & INT64_MAX);
+}
+
+template <lane_type V>
+inline V lane_copysign(V m, V s) noexcept {
+  using M = lane_mask_of<V>;
+  return __builtin_bit_cast(V, (__builtin_bit_cast(M, m) & INT64_MAX) | (__builtin_bit_cast(M, s) & INT64_MIN));
+}
+
+/** For 0 <= x < 2^51: adding and subtracting 2^52 rounds to an integer exactly; one step down
+ *  where that rounded up gives the truncation (no conversion to integers, which SSE2 lacks). */
+template <lane_type V>
+inline V lane_trunc_small(V x) noexcept {
+  constexpr double two_52 = 4503599627370496.0;
+  V const r = (x + two_52) - two_52;
+  return r - select(r > x, V{} + 1.0, V{});
+}
+#endif
+
+}  // namespace rstx::fit::detail
