@@ -340,32 +340,39 @@ void filter_bad_acfs(record_fit& f) {
 template <class V>
 struct lane_group {
   static constexpr int lane_count = detail::lane_width<V>;
-  std::int32_t range[lane_count] = {};
+  std::int32_t range[lane_count] = {};  // padding lanes repeat the first range (never written)
   int size = 0;
   int count[lane_count] = {};
-  int most = 0;                // largest count
+  int most = 0;                          // largest count
   detail::lane_mask_of<V> counts = {};  // count per lane
-  int idx[lane_count][max_lags];
+  int idx[lane_count][max_lags];         // lag rows of the points; row 0 past a lane's count
 
   lane_group(record_fit const& f, std::size_t first, std::vector<std::uint64_t> const& masks) {
     auto const& alive = f.ws.alive;
     size = static_cast<int>(std::min<std::size_t>(lane_count, alive.size() - first));
-    for (int k = 0; k < size; ++k) {
-      range[k] = alive[first + static_cast<std::size_t>(k)];
-      count[k] = m::gather_lags(masks[static_cast<std::size_t>(range[k])], idx[k]);
+    for (int k = 0; k < lane_count; ++k) {
+      range[k] = alive[first + static_cast<std::size_t>(k < size ? k : 0)];
+      count[k] = k < size ? m::gather_lags(masks[static_cast<std::size_t>(range[k])], idx[k]) : 0;
       most = std::max(most, count[k]);
+      counts[k] = count[k];
     }
-    for (int k = 0; k < lane_count; ++k) counts[k] = count[k];
+    for (int k = 0; k < lane_count; ++k) std::fill(idx[k] + count[k], idx[k] + most, 0);
   }
 
-  /** out[i][k] = value(k, i-th point's lag row) for the group's points, `pad` past a lane's count. */
+  /** out[i][k] = value(k, i) for the i-th point of lane k, `pad` past the lane's count. Each
+   *  out[i] is assembled in a register (element stores would stall the vector loads after). */
   template <class F>
-  void gather(V* out, double pad, F&& value) const {
-    for (int k = 0; k < lane_count; ++k) {
-      int i = 0;
-      for (; i < count[k]; ++i) out[i][k] = value(k, idx[k][i]);
-      for (; i < most; ++i) out[i][k] = pad;
+  void gather_points(V* out, double pad, F&& value) const {
+    for (int i = 0; i < most; ++i) {
+      V v;
+      for (int k = 0; k < lane_count; ++k) v[k] = i < count[k] ? value(k, i) : pad;
+      out[i] = v;
     }
+  }
+  /** gather_points with value(k, lag row of the point). */
+  template <class F>
+  void gather_rows(V* out, double pad, F&& value) const {
+    gather_points(out, pad, [&](int k, int i) { return value(k, idx[k][i]); });
   }
   /** σ = 0 for the padding points. */
   void clear_padding(V* sigma) const {
@@ -389,10 +396,10 @@ void fit_powers(record_fit& f, lag_table const& lags) {
     V t[max_lags], y[max_lags], mag[max_lags], alpha2[max_lags], sigma[max_lags];
     V pwr = detail::splat<V>(1.0);
     for (int k = 0; k < g.size; ++k) pwr[k] = f.pwr0(g.range[k]);
-    g.gather(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
-    g.gather(y, 0.0, [&](int k, int l) { return ws.ln_pwr[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
-    g.gather(mag, 1.0, [&](int k, int l) { return ws.magnitude[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
-    g.gather(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    g.gather_rows(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
+    g.gather_rows(y, 0.0, [&](int k, int l) { return ws.ln_pwr[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    g.gather_rows(mag, 1.0, [&](int k, int l) { return ws.magnitude[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    g.gather_rows(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
     for (int i = 0; i < g.most; ++i) sigma[i] = m::power_sigma(pwr, mag[i], alpha2[i], f.p.nave);
     g.clear_padding(sigma);
     auto const fits = m::fit_power(g.most, t, y, sigma);
@@ -437,14 +444,12 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
     V t[max_lags], alpha2[max_lags], phi[max_lags], sigma[max_lags];
     V lin_b{};
     for (int k = 0; k < g.size; ++k) lin_b[k] = ws.fits[static_cast<std::size_t>(g.range[k])].power.lin.b;
-    g.gather(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
-    g.gather(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
-    for (int k = 0; k < g.lane_count; ++k) {
-      double const* phases = k < g.size ? &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k)]] : nullptr;
-      int i = 0;
-      for (; i < g.count[k]; ++i) phi[i][k] = phases[i];
-      for (; i < g.most; ++i) phi[i][k] = 0.0;
-    }
+    g.gather_rows(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
+    g.gather_rows(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
+    double const* phases[g.lane_count];
+    for (int k = 0; k < g.lane_count; ++k)
+      phases[k] = &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k < g.size ? k : 0)]];
+    g.gather_points(phi, 0.0, [&](int k, int i) { return phases[k][i]; });
     m::phase_sigmas(g.most, alpha2, t, lin_b, p.nave, sigma);
     g.clear_padding(sigma);
     // Kept compacted for the XCF fit, which uses the same points and σ.
@@ -473,24 +478,17 @@ void fit_xcf_phases(record_fit& f, lag_table const& lags) {
     V t[max_lags], xphi[max_lags], sigma[max_lags];
     V acf_slope{};
     for (int k = 0; k < g.size; ++k) acf_slope[k] = ws.fits[static_cast<std::size_t>(g.range[k])].phase.b;
-    g.gather(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
+    g.gather_rows(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
+    double const* phases[g.lane_count];
+    double const* acf_sigma[g.lane_count];
+    for (int k = 0; k < g.lane_count; ++k) {
+      phases[k] = &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k < g.size ? k : 0)]];
+      acf_sigma[k] = &ws.phase_sigma[g.lag_base(f, k)];
+    }
+    g.gather_points(xphi, 0.0, [&](int k, int i) { return phases[k][i]; });
     // XCF points have the same lags, α² and power slope as the ACF phase points, hence the same σ;
     // the first point's σ (lag 0: 0 without CRI) is replaced by that of the second.
-    for (int k = 0; k < g.lane_count; ++k) {
-      bool const real = k < g.size;
-      double const* phases = real ? &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k)]] : nullptr;
-      double const* sig = real ? &ws.phase_sigma[g.lag_base(f, k)] : nullptr;
-      int i = 0;
-      for (; i < g.count[k]; ++i) {
-        xphi[i][k] = phases[i];
-        sigma[i][k] = sig[i];
-      }
-      if (g.count[k] > 1) sigma[0][k] = sigma[1][k];
-      for (; i < g.most; ++i) {
-        xphi[i][k] = 0.0;
-        sigma[i][k] = 0.0;
-      }
-    }
+    g.gather_points(sigma, 0.0, [&](int k, int i) { return acf_sigma[k][(i == 0 && g.count[k] > 1) ? 1 : i]; });
     m::phase_weights_of<V> pw;
     pw.set_all(g.most, t, sigma);
     auto const fit = m::fit_xcf_phase(g.most, t, xphi, sigma, pw, acf_slope);

@@ -215,15 +215,22 @@ RSTX_HOST_DEVICE inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
 }
 #if !defined(__CUDA_ARCH__)
+/** Lane counters: int32 sums kept in 64-bit lanes. The low 32 bits of a 64-bit sum are the
+ *  wrapped 32-bit sum, so plain adds suffice; int32_value reads the counter back. */
 template <class M>
-  requires(sizeof(M) >= 16)  // lane masks: int32 values in 64-bit lanes
+  requires(sizeof(M) >= 16)
 inline M wrapping_add(M a, M b) noexcept {
+  return a + b;
+}
+template <class M>
+  requires(sizeof(M) >= 16)
+inline M int32_value(M a) noexcept {
   M r;
-  for (int k = 0; k < static_cast<int>(sizeof(M) / 8); ++k)
-    r[k] = wrapping_add(static_cast<std::int32_t>(a[k]), static_cast<std::int32_t>(b[k]));
+  for (int k = 0; k < static_cast<int>(sizeof(M) / 8); ++k) r[k] = static_cast<std::int32_t>(a[k]);
   return r;
 }
 #endif
+RSTX_HOST_DEVICE inline std::int32_t int32_value(std::int32_t a) noexcept { return a; }
 
 // ---------------------------------------------------------------------------------------------
 // Per-range routines. They take the range's points compacted into arrays, in lag-table order (the
@@ -433,7 +440,7 @@ RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, C count, V const* t, V* phi
     C const turns = phase_correction(corrected[i], piecewise_slope, t[i]);
     total = wrapping_add(total, select_count(count > i, turns));
   }
-  auto const try_corrected = total > 0;
+  auto const try_corrected = int32_value(total) > 0;
   if (any(try_corrected)) {
     V const corr_err = origin_fit_error(n, t, corrected, sigma, pw, origin_slope(n, t, corrected, sigma, pw));
     V const orig_err = origin_fit_error(n, t, phi, sigma, pw, origin_slope(n, t, phi, sigma, pw));

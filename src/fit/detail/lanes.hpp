@@ -92,8 +92,21 @@ inline lane_mask2 mask_not(lane_mask2 m) noexcept { return ~m; }
 inline lane_mask4 mask_not(lane_mask4 m) noexcept { return ~m; }
 inline lane_mask2 mask_and(lane_mask2 a, lane_mask2 b) noexcept { return a & b; }
 inline lane_mask4 mask_and(lane_mask4 a, lane_mask4 b) noexcept { return a & b; }
-inline bool any(lane_mask2 m) noexcept { return (m[0] | m[1]) != 0; }
-inline bool any(lane_mask4 m) noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+/** Whether any lane is set (masks are all-ones or zero per lane: the sign bits tell). */
+inline bool any(lane_mask2 m) noexcept {
+#if defined(__SSE2__)
+  return _mm_movemask_pd(__builtin_bit_cast(__m128d, m)) != 0;
+#else
+  return (m[0] | m[1]) != 0;
+#endif
+}
+inline bool any(lane_mask4 m) noexcept {
+  struct halves {
+    lane_mask2 lo, hi;
+  };
+  auto const h = __builtin_bit_cast(halves, m);
+  return any(h.lo | h.hi);
+}
 /** Integer lanes where the mask is set, 0 elsewhere. */
 inline lane_mask2 select_count(lane_mask2 m, lane_mask2 v) noexcept { return m & v; }
 inline lane_mask4 select_count(lane_mask4 m, lane_mask4 v) noexcept { return m & v; }
