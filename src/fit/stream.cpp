@@ -218,10 +218,11 @@ class chunk_processor {
 result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::radar_table const& radars,
                                   stream_options const& opt, exec_context const& ctx,
                                   stream_callbacks const& callbacks) {
-  chunk_reader reader(in, static_cast<std::size_t>(std::max(1, opt.chunk_records)));
-  chunk_processor processor(in, out, radars, opt, ctx, callbacks);
   // With more than one thread the next chunk is read (and decompressed) while this one is fitted.
   bool const read_ahead = ctx.pool != nullptr && ctx.pool->size() > 1;
+  std::int32_t const chunk_records = opt.chunk_records > 0 ? opt.chunk_records : (read_ahead ? 64 : 8);
+  chunk_reader reader(in, static_cast<std::size_t>(chunk_records));
+  chunk_processor processor(in, out, radars, opt, ctx, callbacks);
   chunk current, next;
   reader.read(current);
   for (;;) {

@@ -60,7 +60,9 @@ struct run_setup {
 struct stream_options {
   run_options run;
   bool strict = false;                 ///< an unfittable or undecodable record ends the run
-  std::int32_t chunk_records = 64;     ///< records read, fitted and written together
+  /** Records read, fitted and written together; 0: 8 on one thread (a small chunk stays in the
+   *  caches from decoding to writing), 64 on more (fewer hand-overs between the threads). */
+  std::int32_t chunk_records = 0;
   std::string command;                 ///< origin.command of every output record
 };
 
