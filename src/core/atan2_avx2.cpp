@@ -96,17 +96,22 @@ RSTX_AVX2 int phases_of_pack(float const* iq, int const* row, double* out) {
     y.v[g] = _mm256_cvtps_pd(_mm_shuffle_ps(p01, p23, _MM_SHUFFLE(3, 1, 3, 1)));
   }
 
+  // Zeros, infinities and NaN go to libm; their lanes compute on 1 + 1i instead (harmless values:
+  // a NaN would index the table out of bounds).
   pack const sign_bit = splat(-0.0);
-  pack const ax = bit_andnot(sign_bit, x), ay = bit_andnot(sign_bit, y);
   pack const inf = splat(__builtin_inf());
   pack const zero = splat(0.0);
-  pack const ordinary = bit_and(bit_and(compare<_CMP_GT_OQ>(ax, zero), compare<_CMP_GT_OQ>(ay, zero)),
-                                bit_and(compare<_CMP_LT_OQ>(ax, inf), compare<_CMP_LT_OQ>(ay, inf)));
-  if (lane_bits(ordinary) != all) return all;  // zeros, infinities, NaN: all to libm
+  pack const one = splat(1.0);
+  pack const ax_in = bit_andnot(sign_bit, x), ay_in = bit_andnot(sign_bit, y);
+  pack const ordinary = bit_and(bit_and(compare<_CMP_GT_OQ>(ax_in, zero), compare<_CMP_GT_OQ>(ay_in, zero)),
+                                bit_and(compare<_CMP_LT_OQ>(ax_in, inf), compare<_CMP_LT_OQ>(ay_in, inf)));
+  if (lane_bits(ordinary) == 0) return all;
+  x = blend(one, x, ordinary);
+  y = blend(one, y, ordinary);
+  pack const ax = bit_andnot(sign_bit, x), ay = bit_andnot(sign_bit, y);
 
   // Reduction: uh + ul = a/b exactly (the residual a - uh*b is exact with FMA).
   pack const a = min(ax, ay), b = max(ax, ay);
-  pack const one = splat(1.0);
   pack const inv = div(one, b);
   pack const uh = mul(a, inv);
   pack const r = fnmadd(uh, b, a);  // exact, or below 2^-104 relative
@@ -174,7 +179,7 @@ RSTX_AVX2 int phases_of_pack(float const* iq, int const* row, double* out) {
   pack const widest = bit_andnot(bit_or(swapped, negative_x), splat_bits(-1));
   pack const keep = blend(splat(0.5 - atan2_quadrants[1].glibc_slack), splat(0.5 - atan2_quadrants[0].glibc_slack),
                           widest);
-  pack const accepted = compare<_CMP_LE_OQ>(bit_andnot(sign_bit, d), mul(keep, ulp));
+  pack const accepted = bit_and(ordinary, compare<_CMP_LE_OQ>(bit_andnot(sign_bit, d), mul(keep, ulp)));
   pack const phase = bit_or(z, bit_and(y, sign_bit));  // z > 0: copysign
   for (int g = 0; g < groups; ++g) _mm256_storeu_pd(out + 4 * g, phase.v[g]);
   return ~lane_bits(accepted) & all;
