@@ -323,7 +323,7 @@ RSTX_HOST_DEVICE inline power_fits_of<V> fit_power(int n, V const* t, V const* y
     out.quad.chi2 += chi_quad[i];
   }
   V e[max_lags];
-  for (int i = 0; i < n; ++i) e[i] = lane_exp(y[i]);
+  lane_exp_all(n, y, e);
   V v_1[max_lags], v_t[max_lags], v_tt[max_lags], v_tttt[max_lags];
   decltype(V{} < V{}) v_use[max_lags];
   for (int i = 0; i < n; ++i) {
@@ -353,7 +353,8 @@ template <class V>
 RSTX_HOST_DEVICE inline void phase_sigmas(int n, V const* alpha2, V const* t, V lin_b, std::int32_t nave,
                                           V* sigma) noexcept {
   V pw[max_lags];
-  for (int i = 0; i < n; ++i) pw[i] = lane_exp(-1.0 * lane_fabs(lin_b) * t[i]);
+  for (int i = 0; i < n; ++i) pw[i] = -1.0 * lane_fabs(lin_b) * t[i];
+  lane_exp_all(n, pw, pw);
   for (int i = 0; i < n; ++i) {
     V const inverse_alpha_2 = 1.0 / alpha2[i];
     V const inverse_pwr_2 = 1.0 / (pw[i] * pw[i]);

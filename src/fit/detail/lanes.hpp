@@ -24,6 +24,9 @@
 #endif
 
 #include "host_device.hpp"
+#if !defined(__CUDA_ARCH__)
+#include "rstx/core/exp.hpp"
+#endif
 
 // Lanes are passed by value between inline functions only; GCC's note that 32-byte vectors are
 // passed differently with and without AVX concerns calls across object files, which never happen.
@@ -41,6 +44,14 @@ RSTX_HOST_DEVICE inline bool mask_and(bool a, bool b) noexcept { return a && b; 
 RSTX_HOST_DEVICE inline bool any(bool m) noexcept { return m; }
 RSTX_HOST_DEVICE inline double lane_sqrt(double x) noexcept { return std::sqrt(x); }
 RSTX_HOST_DEVICE inline double lane_exp(double x) noexcept { return std::exp(x); }
+/** out[i] = exp(x[i]), i < n (out may be x). */
+RSTX_HOST_DEVICE inline void lane_exp_all(int n, double const* x, double* out) noexcept {
+#if defined(__CUDA_ARCH__)
+  for (int i = 0; i < n; ++i) out[i] = std::exp(x[i]);
+#else
+  exp_many(n, x, out);
+#endif
+}
 RSTX_HOST_DEVICE inline double lane_fabs(double x) noexcept { return std::fabs(x); }
 RSTX_HOST_DEVICE inline double lane_copysign(double m, double s) noexcept { return std::copysign(m, s); }
 RSTX_HOST_DEVICE inline std::int32_t select_count(bool m, std::int32_t v) noexcept { return m ? v : 0; }
@@ -143,6 +154,13 @@ inline V lane_exp(V x) noexcept {
   V r;
   for (int k = 0; k < lane_width<V>; ++k) r[k] = std::exp(x[k]);
   return r;
+}
+
+/** lane_exp of n lane values at once (one call to exp_many over their doubles). */
+template <lane_type V>
+inline void lane_exp_all(int n, V const* x, V* out) noexcept {
+  using doubles = double __attribute__((may_alias));
+  exp_many(n * lane_width<V>, reinterpret_cast<doubles const*>(x), reinterpret_cast<doubles*>(out));
 }
 
 template <lane_type V>

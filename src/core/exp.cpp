@@ -1,0 +1,44 @@
+#include "rstx/core/exp.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "rstx/core/atan2.hpp"  // cpu_has_avx2_fma
+
+namespace rstx {
+
+namespace detail {
+
+exp_table_row const exp_table[256] = {
+#include "exp_table.inc"
+};
+
+void exp_many_scalar(int n, double const* x, double* out) noexcept {
+  for (int k = 0; k < n; ++k) out[k] = std::exp(x[k]);
+}
+
+#if RSTX_ATAN2_AVX2
+/** exp_avx2.cpp: exp of n values; lists in `undecided` (returns how many) those left to libm,
+ *  whose out[] holds the argument instead. */
+int exp_many_avx2(int n, double const* x, double* out, int* undecided);
+#endif
+
+}  // namespace detail
+
+void exp_many(int n, double const* x, double* out) noexcept {
+#if RSTX_ATAN2_AVX2
+  if (detail::cpu_has_avx2_fma()) {
+    constexpr int block = 256;
+    int undecided[block];
+    for (int k = 0; k < n; k += block) {
+      int const m = std::min(n - k, block);
+      int const count = detail::exp_many_avx2(m, x + k, out + k, undecided);
+      for (int u = 0; u < count; ++u) out[k + undecided[u]] = std::exp(out[k + undecided[u]]);
+    }
+    return;
+  }
+#endif
+  detail::exp_many_scalar(n, x, out);
+}
+
+}  // namespace rstx
