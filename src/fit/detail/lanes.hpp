@@ -112,11 +112,9 @@ inline bool any(lane_mask2 m) noexcept {
 #endif
 }
 inline bool any(lane_mask4 m) noexcept {
-  struct halves {
-    lane_mask2 lo, hi;
-  };
-  auto const h = __builtin_bit_cast(halves, m);
-  return any(h.lo | h.hi);
+  // An OR across the lanes in registers (taking the halves apart goes through memory).
+  lane_mask4 const folded = m | __builtin_shufflevector(m, m, 2, 3, 0, 1);
+  return (folded[0] | folded[1]) != 0;
 }
 /** Integer lanes where the mask is set, 0 elsewhere. */
 inline lane_mask2 select_count(lane_mask2 m, lane_mask2 v) noexcept { return m & v; }
