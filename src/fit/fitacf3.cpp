@@ -227,6 +227,7 @@ void mark_tx_overlap(record_fit& f, lag_table const& lags) {
 
 // ---- §6 CRI, α², power points -----------------------------------------------------------------
 
+template <class V>
 void fill_power_points(record_fit& f, lag_table const& lags) {
   auto const& p = f.p;
   std::int32_t const tau = p.mpinc_us / p.smsep_us;
@@ -265,12 +266,24 @@ void fill_power_points(record_fit& f, lag_table const& lags) {
     int idx[max_lags];
     int const n = m::gather_lags(f.ws.phase_mask[static_cast<std::size_t>(r)], idx);
     double* mag = &f.ws.magnitude[base];
-    for (int i = 0; i < n; ++i) {
-      int const l = idx[i];
-      f.ws.alpha2[base + l] = m::alpha_sq(pwr, cri[lags.pulse_idx[0][l]], cri[lags.pulse_idx[1][l]]);
-      double const re = acf[2 * l];
-      double const im = acf[2 * l + 1];
-      mag[l] = std::sqrt(re * re + im * im);
+    double* alpha2 = &f.ws.alpha2[base];
+    constexpr int width = detail::lane_width<V>;
+    for (int first = 0; first < n; first += width) {  // a point per lane (the last ones repeated)
+      V ci, cj, re, im;
+      int rows[width];
+      for (int k = 0; k < width; ++k) {
+        int const l = rows[k] = idx[std::min(first + k, n - 1)];
+        ci[k] = cri[lags.pulse_idx[0][l]];
+        cj[k] = cri[lags.pulse_idx[1][l]];
+        re[k] = acf[2 * l];
+        im[k] = acf[2 * l + 1];
+      }
+      V const a = m::alpha_sq(detail::splat<V>(pwr), ci, cj);
+      V const magnitude = detail::lane_sqrt(re * re + im * im);
+      for (int k = 0; k < width && first + k < n; ++k) {
+        alpha2[rows[k]] = a[k];
+        mag[rows[k]] = magnitude[k];
+      }
     }
     // A power point needs |R| > 0 (the phase point stays). Its ln|R| is taken in the low-power
     // filter and its σ in the power fit: the points that the filter removes never need them.
@@ -585,7 +598,7 @@ void fit_record(acf_batch_view const& in, std::int32_t index, fitacf3_options co
   select_ranges(f, noise_pwr);
   find_tx_samples(f);
   mark_tx_overlap(f, lags);
-  fill_power_points(f, lags);
+  fill_power_points<V>(f, lags);
   filter_low_power_lags(f);
   filter_bad_acfs(f);
   fit_powers<V>(f, lags);  // before the phase fits: the phase σ depends on the fitted power decay

@@ -119,7 +119,8 @@ RSTX_HOST_DEVICE inline double noise_correction(std::int32_t nave, std::int32_t 
 }
 
 /** α² of a lag (calculate_alpha_at_lags): P² / ((P + CRI_i)(P + CRI_j)). */
-RSTX_HOST_DEVICE inline double alpha_sq(double pwr, double cri_i, double cri_j) noexcept {
+template <class V>
+RSTX_HOST_DEVICE inline V alpha_sq(V pwr, V cri_i, V cri_j) noexcept {
   return (pwr * pwr) / ((pwr + cri_i) * (pwr + cri_j));
 }
 
