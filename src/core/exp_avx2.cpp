@@ -60,24 +60,7 @@ RSTX_AVX2 int exp_of_pack(double const* in, double* out) {
 }  // namespace
 
 __attribute__((target("avx2,fma"))) int exp_many_avx2(int n, double const* x, double* out, int* undecided) {
-  constexpr int width = lanes;
-  int count = 0;
-  int k = 0;
-  for (; k + width <= n; k += width) {
-    for (int m = exp_of_pack(x + k, out + k); m != 0; m &= m - 1)
-      undecided[count++] = k + __builtin_ctz(static_cast<unsigned>(m));
-  }
-  if (k < n) {  // the last values, padded with zeros
-    alignas(32) double in[width] = {};
-    double res[width];
-    for (int j = 0; j < n - k; ++j) in[j] = x[k + j];
-    int const m = exp_of_pack(in, res);
-    for (int j = 0; j < n - k; ++j) {
-      out[k + j] = res[j];
-      if ((m >> j) & 1) undecided[count++] = k + j;
-    }
-  }
-  return count;
+  return many_values<exp_of_pack>(n, x, out, undecided, 0.0);
 }
 
 }  // namespace rstx::detail

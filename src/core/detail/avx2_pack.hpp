@@ -116,4 +116,30 @@ RSTX_AVX2 pack round_clear_of_boundary(pack const& z, pack const& d, pack const&
   return compare<_CMP_LE_OQ>(bit_andnot(splat(-0.0), d), mul(half_minus_slack, ulp));
 }
 
+/**
+ * The loop of a many-values kernel: of_pack(in, out) computes `lanes` values and returns the lanes
+ * it leaves to the C library (their out[] holding the argument); the last values are padded with
+ * `pad`. Lists those lanes in `undecided` and returns how many.
+ */
+template <int (*of_pack)(double const*, double*)>
+RSTX_AVX2 int many_values(int n, double const* x, double* out, int* undecided, double pad) {
+  int count = 0;
+  int k = 0;
+  for (; k + lanes <= n; k += lanes) {
+    for (int m = of_pack(x + k, out + k); m != 0; m &= m - 1)
+      undecided[count++] = k + __builtin_ctz(static_cast<unsigned>(m));
+  }
+  if (k < n) {
+    alignas(32) double in[lanes];
+    double res[lanes];
+    for (int j = 0; j < lanes; ++j) in[j] = k + j < n ? x[k + j] : pad;
+    int const m = of_pack(in, res);
+    for (int j = 0; j < n - k; ++j) {
+      out[k + j] = res[j];
+      if ((m >> j) & 1) undecided[count++] = k + j;
+    }
+  }
+  return count;
+}
+
 }  // namespace rstx::detail::avx2
