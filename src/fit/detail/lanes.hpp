@@ -140,11 +140,10 @@ inline lanes2 lane_sqrt(lanes2 x) noexcept {
 /** As two SSE2 square roots: a 256-bit one would need AVX in every function this is compiled
  *  into, and lanes4 routines are also instantiated outside the AVX2 build. */
 inline lanes4 lane_sqrt(lanes4 x) noexcept {
-  struct halves {
-    lanes2 lo, hi;
-  };
-  auto const h = __builtin_bit_cast(halves, x);
-  return __builtin_bit_cast(lanes4, halves{lane_sqrt(h.lo), lane_sqrt(h.hi)});
+  // Halves taken apart and joined in registers (a struct of halves goes through memory).
+  lanes2 const lo = lane_sqrt(lanes2(__builtin_shufflevector(x, x, 0, 1)));
+  lanes2 const hi = lane_sqrt(lanes2(__builtin_shufflevector(x, x, 2, 3)));
+  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3);
 }
 
 template <lane_type V>
