@@ -58,8 +58,7 @@ struct workspace {
   std::vector<std::uint64_t> tx_bad;   // [nrang] lags overlapped by the transmitter
   std::vector<std::uint64_t> phase_mask, power_mask;  // [nrang] lags with phase / power points
   std::vector<double> alpha2, magnitude, ln_pwr;  // [nrang][mplgs], by lag-table row
-  std::vector<double> phase_sigma;                 // [nrang][mplgs], compacted phase points
-  std::vector<double> phase;                       // [nrang][mplgs], compacted ACF or XCF phases
+  std::vector<double> phase, xcf_phase;            // [nrang][mplgs], compacted ACF and XCF phases
   std::vector<std::int32_t> phase_sample;          // the samples those phases are taken of
   std::vector<range_fits> fits;        // [nrang]
   std::vector<std::int32_t> alive;     // ranges still in play, ascending
@@ -78,7 +77,7 @@ struct workspace {
       fits.resize(r);
     }
     if (alpha2.size() < rl) {
-      for (auto* v : {&alpha2, &magnitude, &ln_pwr, &phase_sigma, &phase}) v->resize(rl);
+      for (auto* v : {&alpha2, &magnitude, &ln_pwr, &phase, &xcf_phase}) v->resize(rl);
       phase_sample.resize(rl);
     }
   }
@@ -423,10 +422,10 @@ void fit_powers(record_fit& f, lag_table const& lags) {
   }
 }
 
-// ---- phases of all ranges still in play, in one call (sample_phases overlaps them) --------
+// ---- phases of all ranges still in play, in one call each for ACF and XCF -----------------
 
-/** ws.phase[phase_start[j] + i] = atan2 of the i-th phase lag of the j-th live range. */
-void take_phases(record_fit& f, float const* samples, std::vector<std::size_t>& phase_start) {
+/** phases[phase_start[j] + i] = atan2 of the i-th phase lag of the j-th live range. */
+void take_phases(record_fit& f, std::vector<std::size_t>& phase_start) {
   std::size_t n = 0;
   phase_start.clear();
   for (auto r : f.ws.alive) {
@@ -437,21 +436,30 @@ void take_phases(record_fit& f, float const* samples, std::vector<std::size_t>& 
     phase_start.push_back(n);
     n += static_cast<std::size_t>(count);
   }
-  // Sample numbers count from the record's first range.
-  sample_phases(static_cast<int>(n), samples + 2 * f.p.range_begin * f.in.lag_stride, f.ws.phase_sample.data(),
-                f.ws.phase.data());
+  // Sample numbers count from the record's first range (sample_phases overlaps all ranges).
+  auto const offset = 2 * f.p.range_begin * f.in.lag_stride;
+  sample_phases(static_cast<int>(n), f.in.acf + offset, f.ws.phase_sample.data(), f.ws.phase.data());
+  if (f.p.xcf != 0) sample_phases(static_cast<int>(n), f.in.xcf + offset, f.ws.phase_sample.data(), f.ws.xcf_phase.data());
 }
 
-// ---- §11 ACF phase, §12 bad fits --------------------------------------------------------------
+// ---- §11 ACF phase, §12 bad fits, §13 XCF phase -----------------------------------------------
 
+/**
+ * The ACF and XCF phase fits of each group of ranges together. RST fits the XCF phases after
+ * Filter_Bad_Fits, of the ranges that survive it; a range's XCF fit depends only on its own points
+ * and ACF slope, so fitting it before the filter (and discarding it for the ranges the filter
+ * drops) gives the same numbers. The XCF points have the same lags, α² and power slope as the ACF
+ * phase points, hence the same σ and weights, except the first point's σ (lag 0: 0 without CRI),
+ * which is replaced by that of the second. Nothing from the XCF fit is written when xcf == 0.
+ */
 template <class V>
-void fit_acf_phases(record_fit& f, lag_table const& lags) {
+void fit_phases(record_fit& f, lag_table const& lags) {
   auto const& p = f.p;
   auto& ws = f.ws;
   // RST dereferences an empty phase list here (a crash); that only happens with nave <= 0 and
   // every lag overlapped by the transmitter. Such ranges are left unfitted.
   f.keep_ranges_if([&](std::int32_t r) { return ws.phase_mask[static_cast<std::size_t>(r)] != 0; });
-  take_phases(f, f.in.acf, ws.phase_start);
+  take_phases(f, ws.phase_start);
   for (std::size_t first = 0; first < ws.alive.size(); first += detail::lane_width<V>) {
     lane_group<V> const g(f, first, ws.phase_mask);
     V t[max_lags], alpha2[max_lags], phi[max_lags], sigma[max_lags];
@@ -459,54 +467,31 @@ void fit_acf_phases(record_fit& f, lag_table const& lags) {
     for (int k = 0; k < g.size; ++k) lin_b[k] = ws.fits[static_cast<std::size_t>(g.range[k])].power.lin.b;
     g.gather_rows(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
     g.gather_rows(alpha2, 1.0, [&](int k, int l) { return ws.alpha2[g.lag_base(f, k) + static_cast<std::size_t>(l)]; });
-    double const* phases[g.lane_count];
-    for (int k = 0; k < g.lane_count; ++k)
-      phases[k] = &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k < g.size ? k : 0)]];
-    g.gather_points(phi, 0.0, [&](int k, int i) { return phases[k][i]; });
+    std::size_t start[g.lane_count];
+    for (int k = 0; k < g.lane_count; ++k) start[k] = ws.phase_start[first + static_cast<std::size_t>(k < g.size ? k : 0)];
+    g.gather_points(phi, 0.0, [&](int k, int i) { return ws.phase[start[k] + static_cast<std::size_t>(i)]; });
     m::phase_sigmas(g.most, alpha2, t, lin_b, p.nave, sigma);
     g.clear_padding(sigma);
-    // Kept compacted for the XCF fit, which uses the same points and σ.
-    for (int k = 0; k < g.size; ++k)
-      for (int i = 0; i < g.count[k]; ++i) ws.phase_sigma[g.lag_base(f, k) + static_cast<std::size_t>(i)] = sigma[i][k];
     m::phase_weights_of<V> pw;
     pw.set_all(g.most, t, sigma);
     m::unwrap_acf_phase(g.most, g.counts, t, phi, sigma, pw);
     auto const fit = m::fit_phase_origin(g.most, t, phi, sigma, pw);
     for (int k = 0; k < g.size; ++k) ws.fits[static_cast<std::size_t>(g.range[k])].phase = lane_of(fit, k);
+    if (p.xcf == 0) continue;
+
+    V xphi[max_lags];
+    g.gather_points(xphi, 0.0, [&](int k, int i) { return ws.xcf_phase[start[k] + static_cast<std::size_t>(i)]; });
+    if (g.most > 1) {
+      sigma[0] = detail::select(g.counts > 1, sigma[1], sigma[0]);
+      pw.set(0, t[0], sigma[0]);
+    }
+    auto const xfit = m::fit_xcf_phase(g.most, t, xphi, sigma, pw, fit.b);
+    for (int k = 0; k < g.size; ++k) ws.fits[static_cast<std::size_t>(g.range[k])].xcf = lane_of(xfit, k);
   }
   f.keep_ranges_if([&](std::int32_t r) {  // Filter_Bad_Fits
     auto const& fits = ws.fits[static_cast<std::size_t>(r)];
     return !(fits.phase.b == 0.0 || fits.power.lin.b == 0.0 || fits.power.quad.b == 0.0);
   });
-}
-
-// ---- §13 XCF phase -----------------------------------------------------------------------------
-
-template <class V>
-void fit_xcf_phases(record_fit& f, lag_table const& lags) {
-  auto& ws = f.ws;
-  take_phases(f, f.in.xcf, ws.phase_start);
-  for (std::size_t first = 0; first < ws.alive.size(); first += detail::lane_width<V>) {
-    lane_group<V> const g(f, first, ws.phase_mask);
-    V t[max_lags], xphi[max_lags], sigma[max_lags];
-    V acf_slope{};
-    for (int k = 0; k < g.size; ++k) acf_slope[k] = ws.fits[static_cast<std::size_t>(g.range[k])].phase.b;
-    g.gather_rows(t, 0.0, [&](int, int l) { return lags.t_s[l]; });
-    double const* phases[g.lane_count];
-    double const* acf_sigma[g.lane_count];
-    for (int k = 0; k < g.lane_count; ++k) {
-      phases[k] = &ws.phase[ws.phase_start[first + static_cast<std::size_t>(k < g.size ? k : 0)]];
-      acf_sigma[k] = &ws.phase_sigma[g.lag_base(f, k)];
-    }
-    g.gather_points(xphi, 0.0, [&](int k, int i) { return phases[k][i]; });
-    // XCF points have the same lags, α² and power slope as the ACF phase points, hence the same σ;
-    // the first point's σ (lag 0: 0 without CRI) is replaced by that of the second.
-    g.gather_points(sigma, 0.0, [&](int k, int i) { return acf_sigma[k][(i == 0 && g.count[k] > 1) ? 1 : i]; });
-    m::phase_weights_of<V> pw;
-    pw.set_all(g.most, t, sigma);
-    auto const fit = m::fit_xcf_phase(g.most, t, xphi, sigma, pw, acf_slope);
-    for (int k = 0; k < g.size; ++k) ws.fits[static_cast<std::size_t>(g.range[k])].xcf = lane_of(fit, k);
-  }
 }
 
 // ---- §14 determinations ------------------------------------------------------------------------
@@ -602,8 +587,7 @@ void fit_record(acf_batch_view const& in, std::int32_t index, fitacf3_options co
   filter_low_power_lags(f);
   filter_bad_acfs(f);
   fit_powers<V>(f, lags);  // before the phase fits: the phase σ depends on the fitted power decay
-  fit_acf_phases<V>(f, lags);
-  if (p.xcf != 0) fit_xcf_phases<V>(f, lags);  // nothing from it is written when xcf == 0
+  fit_phases<V>(f, lags);
   determinations(f, noise_pwr, opt);
 }
 
