@@ -28,11 +28,8 @@
 #include "rstx/core/exp.hpp"
 #endif
 
-// Lanes are passed by value between inline functions only; GCC's note that 32-byte vectors are
-// passed differently with and without AVX concerns calls across object files, which never happen.
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+// Lanes are passed by value between inline functions only: src/fit/CMakeLists.txt turns off the
+// compilers' note (-Wpsabi) that 32-byte vectors cross object files differently with AVX.
 
 namespace rstx::fit::detail {
 
