@@ -77,7 +77,9 @@ struct workspace {
       fits.resize(r);
     }
     if (alpha2.size() < rl) {
-      for (auto* v : {&alpha2, &magnitude, &ln_pwr, &phase, &xcf_phase}) v->resize(rl);
+      for (auto* v : {&alpha2, &magnitude, &ln_pwr}) v->resize(rl);
+      // A lane group reads up to its largest count from each lane's start (lane_group::gather_points).
+      for (auto* v : {&phase, &xcf_phase}) v->resize(rl + max_lags);
       phase_sample.resize(rl);
     }
   }
@@ -372,16 +374,18 @@ struct lane_group {
   }
 
   /** out[i][k] = value(k, i) for the i-th point of lane k, `pad` past the lane's count. Each
-   *  out[i] is assembled in a register (element stores would stall the vector loads after). */
+   *  out[i] is assembled in a register (element stores would stall the vector loads after).
+   *  value(k, i) must be readable for every i < most (then one blend replaces the padding test). */
   template <class F>
   void gather_points(V* out, double pad, F&& value) const {
+    V const padding = detail::splat<V>(pad);
     for (int i = 0; i < most; ++i) {
       V v;
-      for (int k = 0; k < lane_count; ++k) v[k] = i < count[k] ? value(k, i) : pad;
-      out[i] = v;
+      for (int k = 0; k < lane_count; ++k) v[k] = value(k, i);
+      out[i] = detail::select(counts > i, v, padding);
     }
   }
-  /** gather_points with value(k, lag row of the point). */
+  /** gather_points with value(k, lag row of the point): rows past a lane's count are row 0. */
   template <class F>
   void gather_rows(V* out, double pad, F&& value) const {
     gather_points(out, pad, [&](int k, int i) { return value(k, idx[k][i]); });
