@@ -127,20 +127,23 @@ inline V glibc_sqrt_negative_lanes(V x, V r) noexcept {
       if (x[k] < 0.0) r[k] = std::sqrt(x[k]);
   return r;
 }
-inline lanes2 lane_sqrt(lanes2 x) noexcept {
+/** sqrtpd on two lanes. */
+inline lanes2 sqrt_instruction(lanes2 x) noexcept {
 #if defined(__SSE2__)
-  return glibc_sqrt_negative_lanes(x, __builtin_bit_cast(lanes2, _mm_sqrt_pd(__builtin_bit_cast(__m128d, x))));
+  return __builtin_bit_cast(lanes2, _mm_sqrt_pd(__builtin_bit_cast(__m128d, x)));
 #else
-  return lanes2{std::sqrt(x[0]), std::sqrt(x[1])};
+  return lanes2{__builtin_sqrt(x[0]), __builtin_sqrt(x[1])};
 #endif
 }
+inline lanes2 lane_sqrt(lanes2 x) noexcept { return glibc_sqrt_negative_lanes(x, sqrt_instruction(x)); }
 /** As two SSE2 square roots: a 256-bit one would need AVX in every function this is compiled
- *  into, and lanes4 routines are also instantiated outside the AVX2 build. */
+ *  into, and lanes4 routines are also instantiated outside the AVX2 build. The halves are taken
+ *  apart and joined in registers (a struct of halves goes through memory), and the test for
+ *  negative arguments is made once for the four. */
 inline lanes4 lane_sqrt(lanes4 x) noexcept {
-  // Halves taken apart and joined in registers (a struct of halves goes through memory).
-  lanes2 const lo = lane_sqrt(lanes2(__builtin_shufflevector(x, x, 0, 1)));
-  lanes2 const hi = lane_sqrt(lanes2(__builtin_shufflevector(x, x, 2, 3)));
-  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3);
+  lanes2 const lo = sqrt_instruction(lanes2(__builtin_shufflevector(x, x, 0, 1)));
+  lanes2 const hi = sqrt_instruction(lanes2(__builtin_shufflevector(x, x, 2, 3)));
+  return glibc_sqrt_negative_lanes(x, lanes4(__builtin_shufflevector(lo, hi, 0, 1, 2, 3)));
 }
 
 template <lane_type V>
