@@ -380,3 +380,31 @@ void lanes_equal_scalar() {
 
 TEST(fitacf3_math, two_lanes_equal_the_scalar_routines) { lanes_equal_scalar<rstx::fit::detail::lanes2>(); }
 TEST(fitacf3_math, four_lanes_equal_the_scalar_routines) { lanes_equal_scalar<rstx::fit::detail::lanes4>(); }
+
+TEST(fitacf3_math, lane_turn_counts_equal_rst_int_counter) {
+  // phase_correction's turn counts on lanes are doubles; summed and wrapped they must give RST's
+  // int counter, including corrections of 2^31 turns and more, NaN and infinities (INT_MIN each).
+  using rstx::fit::detail::lanes4;
+  double const t = 1.0;
+  double const phis[] = {0.0, 1.0, -3.0, 2 * PI * 2147483647.4, -2 * PI * 2147483648.2, 2 * PI * 5e9,
+                         std::nan(""), std::numeric_limits<double>::infinity(), -2 * PI * 1e12, 7.9};
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 2000; ++trial) {
+    lanes4 phi[8];
+    std::int32_t rst_total[4] = {};
+    for (int i = 0; i < 8; ++i)
+      for (int k = 0; k < 4; ++k) {
+        double const v = phis[rng() % std::size(phis)] * (rng() % 2 ? 1 : -1);
+        phi[i][k] = v;
+        double scalar = v;
+        rst_total[k] = m::add_turns(rst_total[k], true, m::phase_correction(scalar, 0.0, t));
+      }
+    lanes4 total{};
+    for (int i = 0; i < 8; ++i) {
+      lanes4 p = phi[i];
+      total = m::add_turns(total, rstx::fit::detail::lane_mask4{} == 0, m::phase_correction(p, lanes4{}, lanes4{} + t));
+    }
+    auto const positive = m::turns_positive(total);
+    for (int k = 0; k < 4; ++k) ASSERT_EQ(positive[k] != 0, rst_total[k] > 0) << trial << " lane " << k;
+  }
+}

@@ -193,11 +193,22 @@ RSTX_HOST_DEVICE inline std::int32_t phase_correction(double& phi, double slope,
   return turn_count(phi_corr);
 }
 
+/** Adds a point's turns to RST's int counter (two's-complement wrap-around on x86) if `use`. */
+RSTX_HOST_DEVICE inline std::int32_t add_turns(std::int32_t total, bool use, std::int32_t turns) noexcept {
+  return use ? static_cast<std::int32_t>(static_cast<std::uint32_t>(total) + static_cast<std::uint32_t>(turns)) : total;
+}
+/** Whether the counter is positive. */
+RSTX_HOST_DEVICE inline bool turns_positive(std::int32_t total) noexcept { return total > 0; }
+
 #if !defined(__CUDA_ARCH__)
-/** phase_correction on every lane; the turn counts are returned as 64-bit lanes. */
+/**
+ * phase_correction on every lane. The turn counts come back as doubles holding turn_count's int
+ * value: |phi_corr| where it is below 2^31, else INT_MIN (x86's conversion of anything larger,
+ * and of NaN, and abs(INT_MIN)). phi_corr is always an integer, so the value is exact, and so
+ * are sums of up to max_lags of them (below 2^37).
+ */
 template <lane_type V>
-inline lane_mask_of<V> phase_correction(V& phi, V slope, V t) noexcept {
-  using M = lane_mask_of<V>;
+inline V phase_correction(V& phi, V slope, V t) noexcept {
   V const phi_diff = slope * t - phi;
   auto const fast = phase_turns_fast(phi_diff);
   V phi_corr = fast.turns;
@@ -205,33 +216,22 @@ inline lane_mask_of<V> phase_correction(V& phi, V slope, V t) noexcept {
     for (int k = 0; k < lane_width<V>; ++k)
       if (!fast.exact[k]) phi_corr[k] = phase_turns_slow(phi_diff[k]);
   phi += phi_corr * 2 * pi;
-  M turns;
-  for (int k = 0; k < lane_width<V>; ++k) turns[k] = turn_count(phi_corr[k]);
-  return turns;
+  V const magnitude = lane_fabs(phi_corr);
+  return select(magnitude < 2147483648.0, magnitude, V{} - 2147483648.0);
+}
+template <lane_type V>
+inline V add_turns(V total, lane_mask_of<V> use, V turns) noexcept {
+  return total + select(use, turns, V{});
+}
+/** The exact sum wrapped to int32 (what RST's int counter holds), then compared with 0. */
+template <lane_type V>
+inline lane_mask_of<V> turns_positive(V total) noexcept {
+  constexpr double two_32 = 4294967296.0;
+  V const shifted = total + (2147483648.0 + 1099511627776.0);  // in (0, 2^41): exact
+  V const wrapped = shifted - lane_trunc_small(shifted * (1 / two_32)) * two_32 - 2147483648.0;
+  return wrapped > 0.0;
 }
 #endif
-
-/** Adds to an int counter with two's-complement wrap-around (RST's int overflow on x86). */
-RSTX_HOST_DEVICE inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b) noexcept {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-}
-#if !defined(__CUDA_ARCH__)
-/** Lane counters: int32 sums kept in 64-bit lanes. The low 32 bits of a 64-bit sum are the
- *  wrapped 32-bit sum, so plain adds suffice; int32_value reads the counter back. */
-template <class M>
-  requires(sizeof(M) >= 16)
-inline M wrapping_add(M a, M b) noexcept {
-  return a + b;
-}
-template <class M>
-  requires(sizeof(M) >= 16)
-inline M int32_value(M a) noexcept {
-  M r;
-  for (int k = 0; k < static_cast<int>(sizeof(M) / 8); ++k) r[k] = static_cast<std::int32_t>(a[k]);
-  return r;
-}
-#endif
-RSTX_HOST_DEVICE inline std::int32_t int32_value(std::int32_t a) noexcept { return a; }
 
 // ---------------------------------------------------------------------------------------------
 // Per-range routines. They take the range's points compacted into arrays, in lag-table order (the
@@ -436,13 +436,13 @@ RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, C count, V const* t, V* phi
   }
   V const piecewise_slope = slope_num / slope_denom;
   V corrected[max_lags];
-  C total{};
+  decltype(phase_correction(corrected[0], piecewise_slope, t[0])) total{};
   for (int i = 0; i < n; ++i) {
     corrected[i] = phi[i];
-    C const turns = phase_correction(corrected[i], piecewise_slope, t[i]);
-    total = wrapping_add(total, select_count(count > i, turns));
+    auto const turns = phase_correction(corrected[i], piecewise_slope, t[i]);
+    total = add_turns(total, count > i, turns);
   }
-  auto const try_corrected = int32_value(total) > 0;
+  auto const try_corrected = turns_positive(total);
   if (any(try_corrected)) {
     V const corr_err = origin_fit_error(n, t, corrected, sigma, pw, origin_slope(n, t, corrected, sigma, pw));
     V const orig_err = origin_fit_error(n, t, phi, sigma, pw, origin_slope(n, t, phi, sigma, pw));

@@ -51,7 +51,6 @@ RSTX_HOST_DEVICE inline void lane_exp_all(int n, double const* x, double* out) n
 }
 RSTX_HOST_DEVICE inline double lane_fabs(double x) noexcept { return std::fabs(x); }
 RSTX_HOST_DEVICE inline double lane_copysign(double m, double s) noexcept { return std::copysign(m, s); }
-RSTX_HOST_DEVICE inline std::int32_t select_count(bool m, std::int32_t v) noexcept { return m ? v : 0; }
 /** Truncation toward zero of 0 <= x < 2^51 (the only values callers pass). */
 RSTX_HOST_DEVICE inline double lane_trunc_small(double x) noexcept {
   return static_cast<double>(static_cast<std::int64_t>(x));
@@ -113,9 +112,6 @@ inline bool any(lane_mask4 m) noexcept {
   lane_mask4 const folded = m | __builtin_shufflevector(m, m, 2, 3, 0, 1);
   return (folded[0] | folded[1]) != 0;
 }
-/** Integer lanes where the mask is set, 0 elsewhere. */
-inline lane_mask2 select_count(lane_mask2 m, lane_mask2 v) noexcept { return m & v; }
-inline lane_mask4 select_count(lane_mask4 m, lane_mask4 v) noexcept { return m & v; }
 
 /** Negative lanes recomputed by glibc's sqrt, as the scalar code does (with errno on, GCC's
  *  inline sqrt hands negative arguments to glibc): the NaN is then glibc's whatever the version.
