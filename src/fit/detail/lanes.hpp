@@ -13,8 +13,9 @@
  *
  * V = double is the scalar form (what a CUDA thread runs). The lane forms use GCC/clang vector
  * extensions: lanes2 (two ranges, one SSE2 register, what baseline x86-64 runs) and lanes4 (four
- * ranges, one AVX register, compiled only inside functions that target AVX2). The helpers below
- * are overloaded for all three, so a routine is written once.
+ * ranges, one AVX register in the AVX2 build of the record fit; elsewhere, as in the tests, GCC
+ * lowers it to pairs of SSE2 operations). The helpers below are overloaded for all three, so a
+ * routine is written once.
  */
 #include <cmath>
 #include <cstdint>
@@ -40,7 +41,6 @@ RSTX_HOST_DEVICE inline bool mask_not(bool m) noexcept { return !m; }
 RSTX_HOST_DEVICE inline bool mask_and(bool a, bool b) noexcept { return a && b; }
 RSTX_HOST_DEVICE inline bool any(bool m) noexcept { return m; }
 RSTX_HOST_DEVICE inline double lane_sqrt(double x) noexcept { return std::sqrt(x); }
-RSTX_HOST_DEVICE inline double lane_exp(double x) noexcept { return std::exp(x); }
 /** out[i] = exp(x[i]), i < n (out may be x). */
 RSTX_HOST_DEVICE inline void lane_exp_all(int n, double const* x, double* out) noexcept {
 #if defined(__CUDA_ARCH__)
@@ -142,14 +142,7 @@ inline lanes4 lane_sqrt(lanes4 x) noexcept {
   return glibc_sqrt_negative_lanes(x, lanes4(__builtin_shufflevector(lo, hi, 0, 1, 2, 3)));
 }
 
-template <lane_type V>
-inline V lane_exp(V x) noexcept {
-  V r;
-  for (int k = 0; k < lane_width<V>; ++k) r[k] = std::exp(x[k]);
-  return r;
-}
-
-/** lane_exp of n lane values at once (one call to exp_many over their doubles). */
+/** exp of n lane values at once (one call to exp_many over their doubles). */
 template <lane_type V>
 inline void lane_exp_all(int n, V const* x, V* out) noexcept {
   using doubles = double __attribute__((may_alias));
