@@ -192,14 +192,14 @@ class window_pipeline {
   ~window_pipeline() { (void)finish(); }
 
   result<void> push(window w) {
-    auto it = std::make_unique<item>();
+    auto it = new_item();
     it->win = std::move(w);
     it->ready = !it->win.filter;
     return push_item(std::move(it));
   }
   result<void> notice(std::string line) {
     if (!notice_) return {};
-    auto it = std::make_unique<item>();
+    auto it = new_item();
     it->line = std::move(line);
     it->ready = true;
     return push_item(std::move(it));
@@ -234,6 +234,23 @@ class window_pipeline {
     bool ready = false;  // filtered (or nothing to filter)
   };
   static constexpr std::size_t capacity = 6;  // windows read ahead of the grid
+
+  /** An item from those the grid thread is done with (its filtered scan keeps its memory). */
+  std::unique_ptr<item> new_item() {
+    std::lock_guard lock(mutex_);
+    if (spare_items_.empty()) return std::make_unique<item>();
+    auto it = std::move(spare_items_.back());
+    spare_items_.pop_back();
+    return it;
+  }
+  void give_back(std::unique_ptr<item> it) {
+    it->win = window{};  // lets go of its scans (outside the lock: they go back to the reader)
+    it->line.reset();
+    it->taken = false;
+    it->ready = false;
+    std::lock_guard lock(mutex_);
+    if (spare_items_.size() < capacity + 2) spare_items_.push_back(std::move(it));
+  }
 
   // One condition per kind of waiter (the reader, the filter threads, the grid thread), so that
   // each change wakes only a thread that can act on it.
@@ -288,6 +305,7 @@ class window_pipeline {
       space_.notify_one();
       if (it->line) {
         notice_(*it->line);
+        give_back(std::move(it));
         continue;
       }
       auto const& scan = it->win.filter ? it->filtered : *it->win.slots[static_cast<std::size_t>(it->win.newest)];
@@ -297,6 +315,7 @@ class window_pipeline {
         space_.notify_all();
         return;
       }
+      give_back(std::move(it));
     }
   }
 
@@ -307,6 +326,7 @@ class window_pipeline {
   std::condition_variable work_;   // filter threads wait for a window
   std::condition_variable ready_;  // the grid thread waits for the front window
   std::deque<std::unique_ptr<item>> queue_;
+  std::vector<std::unique_ptr<item>> spare_items_;  // gridded, for new_item
   std::optional<error> failure_;
   bool closed_ = false;    // no more windows will come
   bool stopping_ = false;  // the grid thread is done: filter threads leave
@@ -342,6 +362,36 @@ result<table_paths> resolve_tables(table_paths const& given) {
   return t;
 }
 
+/**
+ * Shares scans with the pipeline and takes them back when its last window lets go (on whichever
+ * thread that is), so that the reader refills their beams' memory instead of allocating and
+ * zeroing fresh pages for every scan.
+ */
+class scan_recycler {
+ public:
+  window_pipeline::scan_ptr share(radar_scan&& scan) {
+    return {new radar_scan(std::move(scan)), [this](radar_scan const* done) {
+              std::unique_ptr<radar_scan> owned(const_cast<radar_scan*>(done));  // created non-const above
+              std::lock_guard lock(mutex_);
+              returned_.push_back(std::move(*owned));
+            }};
+  }
+  /** Hands the returned scans' beams to the reader. */
+  void refill(scan_reader& reader) {
+    {
+      std::lock_guard lock(mutex_);
+      taken_.swap(returned_);
+    }
+    for (auto& scan : taken_) reader.recycle(scan);
+    taken_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<radar_scan> returned_;
+  std::vector<radar_scan> taken_;  // the reader's side of the swap
+};
+
 result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
                               table_paths const& tables, run_callbacks const& cb) {
   auto radars = radar::radar_table::load(tables.radar_dat);
@@ -357,7 +407,8 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   int index = 0;
   int num = 0;
   // The scans of the current filter window as read-only snapshots (RST's src[] slot positions):
-  // windows being filtered share them while src[] is refilled.
+  // windows being filtered share them while src[] is refilled. (The recycler outlives them.)
+  scan_recycler recycler;
   std::array<window_pipeline::scan_ptr, 3> snapshot;
   int const threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   // New beams are geolocated gate by gate on this pool (the grid thread takes part). That work
@@ -491,8 +542,9 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       exclude_ranges(newest, opt.ranges);
       exclude_scatter_type(newest, opt.header.gsct);
       if (opt.apply_bounds) exclude_out_of_bounds(newest, opt.bounds);
-      snapshot[static_cast<std::size_t>(index)] = std::make_shared<radar_scan const>(std::move(newest));
+      snapshot[static_cast<std::size_t>(index)] = recycler.share(std::move(newest));
       newest = radar_scan{};
+      recycler.refill(reader);
       std::array<radar_scan const*, 3> slots{};
       for (std::size_t i = 0; i < 3; ++i) slots[i] = snapshot[i].get();
       bool const ops_differ =

@@ -125,7 +125,9 @@ result<void> beam_from_fitacf(dmap::record const& r, fitacf_beam& out, dmap::rad
 }
 
 void scan_reader::recycle(radar_scan& scan) {
-  for (auto& b : scan.beams) spare_.push_back(std::move(b));
+  constexpr std::size_t most_kept = 4 * max_beams_per_scan;
+  for (auto& b : scan.beams)
+    if (spare_.size() < most_kept) spare_.push_back(std::move(b));
   scan.beams.clear();
 }
 

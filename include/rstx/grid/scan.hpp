@@ -107,11 +107,13 @@ class scan_reader {
 
   [[nodiscard]] int state() const noexcept { return state_; }
 
+  /** Keeps the memory of a scan's beams for the beams read next (up to a few scans' worth); the
+   *  scan is left without beams. */
+  void recycle(radar_scan& scan);
+
  private:
   /** Reads the next record into pending_ (false at the end of the input). */
   [[nodiscard]] result<bool> read_one(record_source const& next, bool filter_channel);
-  /** Keeps the memory of a scan's beams for the beams read next. */
-  void recycle(radar_scan& scan);
 
   scan_rules rules_;
   int state_ = 0;
