@@ -370,10 +370,13 @@ result<table_paths> resolve_tables(table_paths const& given) {
 class scan_recycler {
  public:
   window_pipeline::scan_ptr share(radar_scan&& scan) {
-    return {new radar_scan(std::move(scan)), [this](radar_scan const* done) {
+    return {new radar_scan(std::move(scan)), [this](radar_scan const* done) noexcept {
               std::unique_ptr<radar_scan> owned(const_cast<radar_scan*>(done));  // created non-const above
-              std::lock_guard lock(mutex_);
-              returned_.push_back(std::move(*owned));
+              try {
+                std::lock_guard lock(mutex_);
+                returned_.push_back(std::move(*owned));
+              } catch (...) {  // out of memory: the scan is simply freed
+              }
             }};
   }
   /** Hands the returned scans' beams to the reader. */
