@@ -136,8 +136,8 @@ std::uint32_t record::append(void const* p, std::size_t n) {
   RSTX_ASSERT(store_.size() + n <= std::numeric_limits<std::uint32_t>::max());
   auto const off = static_cast<std::uint32_t>(store_.size());
   if (n == 0) return off;
-  store_.resize(store_.size() + n);
-  std::memcpy(store_.data() + off, p, n);
+  auto const* bytes = static_cast<std::byte const*>(p);
+  store_.insert(store_.end(), bytes, bytes + n);  // one pass (resize would zero the bytes first)
   return off;
 }
 

@@ -87,12 +87,15 @@ void to_dmap(dmap::radar_parms const& prm, host_fit_batch const& fit, std::int32
 
   auto const begin = rr.range_begin;
   auto const nrang = static_cast<std::size_t>(rr.nrang);
-  std::vector<float> column(nrang);
+  // Scratch columns, reused from record to record by each thread.
+  thread_local std::vector<float> column;
+  thread_local std::vector<std::int16_t> slist, shorts;
+  thread_local std::vector<std::int8_t> chars;
+  column.resize(nrang);
   for (std::size_t r = 0; r < nrang; ++r) column[r] = fit.pwr0_db(begin + static_cast<std::int64_t>(r));
   out.add_array<float>("pwr0", std::span<float const>(column));
 
-  std::vector<std::int16_t> slist;
-  slist.reserve(nrang);
+  slist.clear();
   for (std::size_t r = 0; r < nrang; ++r) {
     auto const g = begin + static_cast<std::int64_t>(r);
     if (fit.qflg(g) == 1 || fit.x_qflg(g) == 1) slist.push_back(static_cast<std::int16_t>(r));
@@ -101,8 +104,8 @@ void to_dmap(dmap::radar_parms const& prm, host_fit_batch const& fit, std::int32
   std::size_t const snum = slist.size();
   out.add_array<std::int16_t>("slist", std::span<std::int16_t const>(slist));
 
-  std::vector<std::int16_t> shorts(snum);
-  std::vector<std::int8_t> chars(snum);
+  shorts.resize(snum);
+  chars.resize(snum);
   column.resize(snum);
   auto const at = [&](std::size_t x) { return begin + slist[x]; };
   for (std::size_t x = 0; x < snum; ++x) shorts[x] = fit.nlag(at(x));
