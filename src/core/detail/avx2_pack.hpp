@@ -1,6 +1,6 @@
 #pragma once
 // Several AVX registers of four doubles, operated on side by side: the kernels of this folder
-// (atan2, exp, log) have long dependency chains, and with the chains of `groups` registers
+// (atan2, exp) have long dependency chains, and with the chains of `groups` registers
 // interleaved in the instruction stream the processor runs them in parallel instead of waiting on
 // one. Included only by files compiled for AVX2 and FMA through RSTX_AVX2 on every function.
 #include <cstdint>
@@ -102,9 +102,9 @@ RSTX_AVX2 void table_rows(Row const* table, pack const& index, pack& hi, pack& l
 }
 
 /**
- * Whether hi + lo, rounded to z = fl(hi + lo), lies more than `slack` ULP of z from a rounding
- * boundary (so every function within `slack` of correct rounding returns z). hi + lo must be a
- * fast two-sum's input (|hi| >= |lo|), z > 0 not needed: |z| is used.
+ * Lanes where the exact value z + d (z the rounded result, d what rounding left out) lies within
+ * half_minus_slack ULP of z, i.e. more than the slack from a rounding boundary: there every
+ * function within that slack of correct rounding returns z. z may be negative.
  */
 RSTX_AVX2 pack round_clear_of_boundary(pack const& z, pack const& d, pack const& half_minus_slack) {
   pack const abs_z = bit_andnot(splat(-0.0), z);
