@@ -143,12 +143,12 @@ RSTX_HOST_DEVICE inline double c_round(double x) noexcept {
  * So d/(2π) is taken from a multiplication and, where it is clear of half-integers by more than
  * every rounding difference between the two paths (2.5e-16 relative from the products and the 2π
  * constant, 0.5e-5 from the inner rounding), rounded once. Returns the turns and where that holds;
- * elsewhere (and for NaN, Inf and |u| >= 2^40) phase_correction_slow gives RST's value.
+ * elsewhere (and for NaN, Inf and |u| >= 2^40) phase_turns_slow gives RST's value.
  */
 template <class V>
 struct turns_estimate {
   V turns;
-  decltype(V{} < V{}) exact;
+  mask_of<V> exact;
 };
 template <class V>
 RSTX_HOST_DEVICE inline turns_estimate<V> phase_turns_fast(V phi_diff) noexcept {
@@ -326,7 +326,7 @@ RSTX_HOST_DEVICE inline power_fits_of<V> fit_power(int n, V const* t, V const* y
   V e[max_lags];
   lane_exp_all(n, y, e);
   V v_1[max_lags], v_t[max_lags], v_tt[max_lags], v_tttt[max_lags];
-  decltype(V{} < V{}) v_use[max_lags];
+  mask_of<V> v_use[max_lags];
   for (int i = 0; i < n; ++i) {
     V const s = sigma[i] / e[i];  // calculate_log_pwr_sigma
     V const w = s * s;
@@ -418,9 +418,8 @@ RSTX_HOST_DEVICE inline V origin_fit_error(int n, V const* t, V const* phi, V co
 template <class V, class C>
 RSTX_HOST_DEVICE inline void unwrap_acf_phase(int n, C count, V const* t, V* phi, V const* sigma,
                                               phase_weights_of<V> const& pw) noexcept {
-  using mask = decltype(V{} < V{});
   V num[max_lags], den[max_lags];
-  mask use[max_lags];
+  mask_of<V> use[max_lags];
   for (int i = 0; i + 1 < n; ++i) {
     V const d_phi = phi[i + 1] - phi[i];
     V const sigma_bar = (sigma[i + 1] + sigma[i]) / 2.0;

@@ -34,6 +34,10 @@
 
 namespace rstx::fit::detail {
 
+/** The type of a comparison of two V: bool for double, a lane mask for lanes. */
+template <class V>
+using mask_of = decltype(V{} < V{});
+
 // ---- scalar forms --------------------------------------------------------------------------------
 
 RSTX_HOST_DEVICE inline double select(bool m, double a, double b) noexcept { return m ? a : b; }
