@@ -1,6 +1,6 @@
 #include "rstx/core/atan2.hpp"
 
-#include <algorithm>
+#include "detail/blocks.hpp"
 
 namespace rstx {
 
@@ -33,16 +33,13 @@ void sample_phases_scalar(int n, float const* iq, int const* row, double* out) n
 void sample_phases(int n, float const* iq, int const* row, double* out) noexcept {
 #if RSTX_ATAN2_AVX2
   if (detail::cpu_has_avx2_fma()) {
-    constexpr int block = 256;
-    int undecided[block];
-    for (int k = 0; k < n; k += block) {
-      int const m = std::min(n - k, block);
-      int const count = detail::sample_phases_avx2(m, iq, row + k, out + k, undecided);
-      for (int u = 0; u < count; ++u) {  // near a boundary, or a zero, infinity or NaN among four
-        int const j = row[k + undecided[u]];
-        out[k + undecided[u]] = detail::atan2_libm(static_cast<double>(iq[2 * j + 1]), static_cast<double>(iq[2 * j]));
-      }
-    }
+    // Left to the C library: samples near a rounding boundary, zeros, infinities and NaN.
+    detail::in_blocks(
+        n, [&](int k, int m, int* undecided) { return detail::sample_phases_avx2(m, iq, row + k, out + k, undecided); },
+        [&](int i) {
+          int const j = row[i];
+          out[i] = detail::atan2_libm(static_cast<double>(iq[2 * j + 1]), static_cast<double>(iq[2 * j]));
+        });
     return;
   }
 #endif

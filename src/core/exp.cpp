@@ -1,8 +1,8 @@
 #include "rstx/core/exp.hpp"
 
-#include <algorithm>
 #include <cmath>
 
+#include "detail/blocks.hpp"
 #include "rstx/core/atan2.hpp"  // cpu_has_avx2_fma
 
 namespace rstx {
@@ -28,15 +28,10 @@ int exp_many_avx2(int n, double const* x, double* out, int* undecided);
 void exp_many(int n, double const* x, double* out) noexcept {
 #if RSTX_ATAN2_AVX2
   if (detail::cpu_has_avx2_fma()) {
-    // Blocks through the kernel, then the C library for the lanes it leaves (their out[] holds
-    // the argument, so that out may be x).
-    constexpr int block = 256;
-    int undecided[block];
-    for (int k = 0; k < n; k += block) {
-      int const m = std::min(n - k, block);
-      int const count = detail::exp_many_avx2(m, x + k, out + k, undecided);
-      for (int u = 0; u < count; ++u) out[k + undecided[u]] = std::exp(out[k + undecided[u]]);
-    }
+    // The lanes the kernel leaves hold their argument in out[], so that out may be x.
+    detail::in_blocks(
+        n, [&](int k, int m, int* undecided) { return detail::exp_many_avx2(m, x + k, out + k, undecided); },
+        [&](int i) { out[i] = std::exp(out[i]); });
     return;
   }
 #endif
