@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "rstx/geo/gate_position.hpp"
+#include "rstx/grid/detail/median_windows.hpp"
 
 namespace rstx::grid {
 
@@ -108,24 +109,18 @@ constexpr parameter parameters[] = {
     {&radar_cell::p_0, &radar_cell::p_0_e},
 };
 
-/** One sounding with scatter at one gate, as the filter reads it. */
-struct gate_entry {
-  double value[4];          // v, p_l, w_l, p_0 (the order of `parameters`)
-  radar_cell const* cell;   // for the sort-by-parameter path
-};
-
 /** Reused between calls so that filtering a scan allocates nothing once warmed up. */
 struct filter_workspace {
   std::vector<std::array<std::vector<radar_beam const*>, filter_depth>> beams_of;
   std::vector<int> weighted;  // [beam][gate]: soundings with scatter, the middle scan counted twice
   // The soundings with scatter of each (beam, gate) in scan-then-sounding order: block b holds
   // entries[block_begin[b] .. block_begin[b + 1]). A window is nine blocks back to back.
-  std::vector<gate_entry> entries;
+  std::vector<detail::gate_entry> entries;  // the first block_begin.back() are in use
   std::vector<std::uint32_t> block_begin;
   std::vector<std::uint8_t> block_has_nan;  // a NaN velocity in the block
-  std::vector<double> window_velocity;      // a window's velocities, collection order
-  std::vector<std::uint32_t> window_entry;   // their entries
-  std::vector<std::uint32_t> by_velocity;    // the window's entries in velocity order
+  std::vector<detail::window_entries> windows;  // windows for the batched step
+  std::vector<radar_cell*> window_cell;         // their output cells
+  std::vector<detail::window_medians> medians;  // their results
   std::vector<radar_cell const*> cells;
   std::vector<radar_cell const*> kept;
   std::vector<radar_cell const*> scratch;
@@ -162,95 +157,6 @@ void median_by_sorting(std::span<radar_cell const* const> cells, double radar_ce
   median = ws.kept[ws.kept.size() / 2]->*value;
   mean_variance(ws.kept.size(), [&](std::size_t c) { return ws.kept[c]->*value; }, mean, variance);
   spread = variance > 0 ? std::sqrt(variance) : 0.0;
-}
-
-/**
- * The order a stable sort by velocity gives: out[r] = entry[i] where r, the rank of i, counts
- * the values below v[i] and the equal ones before it. No NaN may be among them. The O(n²)
- * comparisons have no branch and no chain from one to the next, so for the ~20 values of a
- * window this beats sorting, whose every step waits on the last comparison (and mispredicts).
- */
-__attribute__((target_clones("avx2", "default"))) void order_by_velocity(std::size_t n, double const* v,
-                                                                        std::uint32_t const* entry,
-                                                                        std::uint32_t* out) {
-  for (std::size_t i = 0; i < n; ++i) {
-    double const x = v[i];
-    std::uint32_t rank = 0;
-    for (std::size_t j = 0; j < i; ++j) rank += v[j] <= x;
-    for (std::size_t j = i + 1; j < n; ++j) rank += v[j] < x;
-    out[rank] = entry[i];
-  }
-}
-
-/** A half-open range of entries (one beam's gates of a window, in collection order). */
-struct entry_range {
-  std::uint32_t begin, end;
-};
-
-/**
- * All four parameters sorted by velocity (the default): the window's entries in velocity order
- * are given (`order`), and each parameter's kept set is read off that order. A stable sort of a
- * subset equals that subset of the stable sort, so this gives exactly RST's medians and spreads
- * when no velocity is NaN (the caller checks; NaN makes qsort's comparisons inconsistent and the
- * full sort is needed then).
- *
- * This is make_grid's innermost loop (tens of thousands of windows of ~20 values per hour of
- * data). Each parameter's sums must run in RST's order, one value after the other; the four
- * parameters' sums are independent, so they run side by side in the same loops.
- */
-template <std::size_t np>
-void medians_by_velocity(std::span<entry_range const> collection, std::span<std::uint32_t const> order,
-                         gate_entry const* entries, filter_workspace& ws, radar_cell& out) {
-  static_assert(np >= 1 && np <= std::size(parameters));
-  std::size_t const n = order.size();
-  ws.sorted_values.resize(np * n);
-
-  double mean[np] = {};
-  for (auto const& r : collection)
-    for (std::uint32_t e = r.begin; e < r.end; ++e)
-      for (std::size_t k = 0; k < np; ++k) mean[k] += entries[e].value[k];
-  for (std::size_t k = 0; k < np; ++k) mean[k] = mean[k] / static_cast<double>(n);
-  double variance[np] = {};
-  for (auto const& r : collection)
-    for (std::uint32_t e = r.begin; e < r.end; ++e)
-      for (std::size_t k = 0; k < np; ++k)
-        variance[k] += (entries[e].value[k] - mean[k]) * (entries[e].value[k] - mean[k]);
-  double two_sigma[np];
-  for (std::size_t k = 0; k < np; ++k) {
-    variance[k] = variance[k] / static_cast<double>(n);
-    two_sigma[k] = 2 * (variance[k] > 0 ? std::sqrt(variance[k]) : 0.0);
-  }
-
-  // Each parameter's kept values, in velocity order.
-  double* sorted[np];
-  for (std::size_t k = 0; k < np; ++k) sorted[k] = ws.sorted_values.data() + k * n;
-  std::size_t kept[np] = {};
-  for (std::size_t i = 0; i < n; ++i) {
-    double const* const value = entries[order[i]].value;
-    for (std::size_t k = 0; k < np; ++k) {  // store always, count only kept values: no branch
-      sorted[k][kept[k]] = value[k];
-      kept[k] += !(std::fabs(value[k] - mean[k]) > two_sigma[k]);
-    }
-  }
-  std::size_t const common = *std::min_element(kept, kept + np);
-  for (std::size_t k = 0; k < np; ++k) {
-    out.*parameters[k].value = sorted[k][kept[k] / 2];
-    mean[k] = 0;
-    variance[k] = 0;
-  }
-  for (std::size_t i = 0; i < common; ++i)
-    for (std::size_t k = 0; k < np; ++k) mean[k] += sorted[k][i];
-  for (std::size_t k = 0; k < np; ++k) {
-    for (std::size_t i = common; i < kept[k]; ++i) mean[k] += sorted[k][i];
-    mean[k] = mean[k] / static_cast<double>(kept[k]);
-  }
-  for (std::size_t i = 0; i < common; ++i)
-    for (std::size_t k = 0; k < np; ++k) variance[k] += (sorted[k][i] - mean[k]) * (sorted[k][i] - mean[k]);
-  for (std::size_t k = 0; k < np; ++k) {
-    for (std::size_t i = common; i < kept[k]; ++i) variance[k] += (sorted[k][i] - mean[k]) * (sorted[k][i] - mean[k]);
-    variance[k] = variance[k] / static_cast<double>(kept[k]);
-    out.*parameters[k].error = variance[k] > 0 ? std::sqrt(variance[k]) : 0.0;
-  }
 }
 
 }  // namespace
@@ -384,35 +290,48 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
   // (1 + centre cell)·(1 + middle scan). Summing "(1 + middle scan) × soundings with scatter" per
   // gate first gives the same integer: the window sum of that table plus its centre entry again.
   ws.weighted.assign(nbeam * ngate, 0);
-  ws.entries.clear();
   ws.block_begin.assign(nbeam * ngate + 1, 0);
   ws.block_has_nan.assign(nbeam * ngate, 0);
+  std::size_t soundings = 0;
+  for (std::size_t b = 0; b < nbeam; ++b)
+    for (int z = 0; z < depth; ++z) soundings += beams_of[b][static_cast<std::size_t>(z)].size();
+  // Every gate of every sounding is written and only those with scatter are kept (the next one
+  // overwrites the others): no branch on the scatter flags, which follow no pattern.
+  if (ws.entries.size() < soundings * ngate) ws.entries.resize(soundings * ngate);  // never shrunk: no refill
+  std::size_t kept = 0;
   for (std::size_t b = 0; b < nbeam; ++b)
     for (std::size_t g = 0; g < ngate; ++g) {
       std::size_t const block = b * ngate + g;
-      ws.block_begin[block] = static_cast<std::uint32_t>(ws.entries.size());
+      ws.block_begin[block] = static_cast<std::uint32_t>(kept);
+      int weight = 0;
+      bool nan = false;
       for (int z = 0; z < depth; ++z) {
         int const scan_weight = 1 + ((z != 0) & (z != filter_depth - 1));  // FILTER_DEPTH, even when depth < 3
         for (auto const* sounding : beams_of[b][static_cast<std::size_t>(z)]) {
-          if (sounding->sct[g] == 0) continue;
-          ws.weighted[block] += scan_weight;
+          bool const scatter = sounding->sct[g] != 0;
           auto const& c = sounding->rng[g];
-          ws.entries.push_back({{c.v, c.p_l, c.w_l, c.p_0}, &c});
-          ws.block_has_nan[block] |= static_cast<std::uint8_t>(std::isnan(c.v));
+          ws.entries[kept] = {{c.v, c.p_l, c.w_l, c.p_0}, &c};
+          weight += scatter ? scan_weight : 0;
+          nan |= scatter & std::isnan(c.v);
+          kept += scatter;
         }
       }
+      ws.weighted[block] = weight;
+      ws.block_has_nan[block] = nan;
     }
-  ws.block_begin[nbeam * ngate] = static_cast<std::uint32_t>(ws.entries.size());
+  ws.block_begin[nbeam * ngate] = static_cast<std::uint32_t>(kept);
 
   // Each beam of the output depends only on the input scans: beams are filtered in parallel.
   // (`ws` is thread_local: inside the lambda it would name the worker's own copy, hence this name.)
   std::vector<int> const& weighted = ws.weighted;
-  std::vector<gate_entry> const& entries = ws.entries;
+  std::vector<detail::gate_entry> const& entries = ws.entries;
   std::vector<std::uint32_t> const& block_begin = ws.block_begin;
   std::size_t const np = opt.values == filtered_values::velocity ? 1 : opt.values == filtered_values::all ? 4 : 3;
   std::vector<std::uint8_t> const& block_has_nan = ws.block_has_nan;
   auto filter_beams = [&](std::int64_t first, std::int64_t last) {
     thread_local filter_workspace local;
+    local.windows.clear();
+    local.window_cell.clear();
     for (auto bm = static_cast<int>(first); bm < static_cast<int>(last); ++bm) {
       for (int gate = 0; gate < maxrange; ++gate) {
         int const bmin = std::max(bm - filter_width / 2, 0);
@@ -428,48 +347,43 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
 
         // The window's soundings in FilterRadarScan's order: beam, gate, scan, sounding. A beam's
         // gates gmin..gmax are adjacent blocks, so each beam of the window is one range of entries.
-        std::array<entry_range, filter_width> collection{};
-        std::size_t columns = 0;
-        std::size_t n = 0;
+        detail::window_entries window;
         bool nan_velocity = false;
         for (int x = bmin; x <= bmax; ++x) {
           auto const row = static_cast<std::size_t>(x) * ngate;
-          entry_range const r{block_begin[row + static_cast<std::size_t>(gmin)],
-                              block_begin[row + static_cast<std::size_t>(gmax) + 1]};
-          collection[columns++] = r;
-          n += r.end - r.begin;
+          detail::entry_range const r{block_begin[row + static_cast<std::size_t>(gmin)],
+                                      block_begin[row + static_cast<std::size_t>(gmax) + 1]};
+          window.range[window.ranges++] = r;
+          window.size += r.end - r.begin;
           for (int y = gmin; y <= gmax; ++y) nan_velocity |= block_has_nan[row + static_cast<std::size_t>(y)] != 0;
         }
-        std::span<entry_range const> const ranges(collection.data(), columns);
         auto& dst = out.beams[static_cast<std::size_t>(bm)];
         dst.sct[static_cast<std::size_t>(gate)] = 1;
         auto& cell = dst.rng[static_cast<std::size_t>(gate)];
         cell.gsct = 0;
-        if (!opt.isort && !nan_velocity) {
-          local.window_velocity.resize(n);
-          local.window_entry.resize(n);
-          local.by_velocity.resize(n);
-          std::size_t c = 0;
-          for (auto const& r : ranges)
-            for (auto e = r.begin; e < r.end; ++e, ++c) {
-              local.window_velocity[c] = entries[e].value[0];
-              local.window_entry[c] = e;
-            }
-          order_by_velocity(n, local.window_velocity.data(), local.window_entry.data(), local.by_velocity.data());
-          std::span<std::uint32_t const> const sorted(local.by_velocity.data(), n);
-          if (np == 1) medians_by_velocity<1>(ranges, sorted, entries.data(), local, cell);
-          else if (np == 3) medians_by_velocity<3>(ranges, sorted, entries.data(), local, cell);
-          else medians_by_velocity<4>(ranges, sorted, entries.data(), local, cell);
+        if (!opt.isort && !nan_velocity) {  // these go through the batched step together
+          local.windows.push_back(window);
+          local.window_cell.push_back(&cell);
           continue;
         }
         local.cells.clear();
-        for (auto const& r : ranges)
-          for (auto e = r.begin; e < r.end; ++e) local.cells.push_back(entries[e].cell);
+        for (std::uint32_t i = 0; i < window.ranges; ++i)
+          for (auto e = window.range[i].begin; e < window.range[i].end; ++e) local.cells.push_back(entries[e].cell);
         for (std::size_t k = 0; k < np; ++k) {
           auto const& p = parameters[k];
           double radar_cell::*const key = opt.isort ? p.value : &radar_cell::v;
           median_by_sorting(local.cells, p.value, key, local, cell.*p.value, cell.*p.error);
         }
+      }
+    }
+    if (local.windows.empty()) return;
+    local.medians.resize(local.windows.size());
+    detail::medians_by_velocity(local.windows, entries.data(), static_cast<int>(np), local.medians.data());
+    for (std::size_t i = 0; i < local.windows.size(); ++i) {
+      radar_cell& cell = *local.window_cell[i];
+      for (std::size_t k = 0; k < np; ++k) {
+        cell.*parameters[k].value = local.medians[i].median[k];
+        cell.*parameters[k].error = local.medians[i].spread[k];
       }
     }
   };
