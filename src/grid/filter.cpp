@@ -113,6 +113,8 @@ constexpr parameter parameters[] = {
 struct filter_workspace {
   std::vector<std::array<std::vector<radar_beam const*>, filter_depth>> beams_of;
   std::vector<int> weighted;  // [beam][gate]: soundings with scatter, the middle scan counted twice
+  std::vector<int> gate_triples;  // [beam][gate]: weighted summed over gate - 1 .. gate + 1
+  std::vector<std::uint8_t> nan_triples;  // [beam][gate]: a NaN velocity in gate - 1 .. gate + 1
   // The soundings with scatter of each (beam, gate) in scan-then-sounding order: block b holds
   // entries[block_begin[b] .. block_begin[b + 1]). A window is nine blocks back to back.
   std::vector<detail::gate_entry> entries;  // the first block_begin.back() are in use
@@ -208,8 +210,8 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
   out.beams.resize(nbeam);
   for (auto& b : out.beams) {
     b = radar_beam{.bm = -1, .sct = std::move(b.sct), .rng = std::move(b.rng)};
-    b.sct.assign(ngate, 0);
-    b.rng.assign(ngate, radar_cell{});
+    b.sct.resize(ngate);  // every gate is written below
+    b.rng.resize(ngate);
   }
 
   if ((opt.mode & 4) == 4) {  // operating parameters of the first sounding on the centre scan
@@ -289,9 +291,9 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
   // The window weight of a cell is Σ weight[x][y][z] over soundings with scatter, with weights
   // (1 + centre cell)·(1 + middle scan). Summing "(1 + middle scan) × soundings with scatter" per
   // gate first gives the same integer: the window sum of that table plus its centre entry again.
-  ws.weighted.assign(nbeam * ngate, 0);
-  ws.block_begin.assign(nbeam * ngate + 1, 0);
-  ws.block_has_nan.assign(nbeam * ngate, 0);
+  ws.weighted.resize(nbeam * ngate);  // every block is written below
+  ws.block_begin.resize(nbeam * ngate + 1);
+  ws.block_has_nan.resize(nbeam * ngate);
   std::size_t soundings = 0;
   for (std::size_t b = 0; b < nbeam; ++b)
     for (int z = 0; z < depth; ++z) soundings += beams_of[b][static_cast<std::size_t>(z)].size();
@@ -320,14 +322,26 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
       ws.block_has_nan[block] = nan;
     }
   ws.block_begin[nbeam * ngate] = static_cast<std::uint32_t>(kept);
+  // Each block's weight and NaN flag combined with its neighbours' along the beam (a window's gates).
+  ws.gate_triples.resize(nbeam * ngate);
+  ws.nan_triples.resize(nbeam * ngate);
+  for (std::size_t b = 0; b < nbeam; ++b)
+    for (std::size_t g = 0; g < ngate; ++g) {
+      std::size_t const block = b * ngate + g;
+      ws.gate_triples[block] = (g > 0 ? ws.weighted[block - 1] : 0) + ws.weighted[block] +
+                               (g + 1 < ngate ? ws.weighted[block + 1] : 0);
+      ws.nan_triples[block] = (g > 0 ? ws.block_has_nan[block - 1] : 0) | ws.block_has_nan[block] |
+                              (g + 1 < ngate ? ws.block_has_nan[block + 1] : 0);
+    }
 
   // Each beam of the output depends only on the input scans: beams are filtered in parallel.
   // (`ws` is thread_local: inside the lambda it would name the worker's own copy, hence this name.)
   std::vector<int> const& weighted = ws.weighted;
+  std::vector<int> const& gate_triples = ws.gate_triples;
   std::vector<detail::gate_entry> const& entries = ws.entries;
   std::vector<std::uint32_t> const& block_begin = ws.block_begin;
   std::size_t const np = opt.values == filtered_values::velocity ? 1 : opt.values == filtered_values::all ? 4 : 3;
-  std::vector<std::uint8_t> const& block_has_nan = ws.block_has_nan;
+  std::vector<std::uint8_t> const& nan_triples = ws.nan_triples;
   auto filter_beams = [&](std::int64_t first, std::int64_t last) {
     thread_local filter_workspace local;
     local.windows.clear();
@@ -338,9 +352,13 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
         int const bmax = std::min(bm + filter_width / 2, maxbeam - 1);
         int const gmin = std::max(gate - filter_height / 2, 0);
         int const gmax = std::min(gate + filter_height / 2, maxrange - 1);
-        int w = weighted[static_cast<std::size_t>(bm) * ngate + static_cast<std::size_t>(gate)];
-        for (int x = bmin; x <= bmax; ++x)
-          for (int y = gmin; y <= gmax; ++y) w += weighted[static_cast<std::size_t>(x) * ngate + static_cast<std::size_t>(y)];
+        auto const block = static_cast<std::size_t>(bm) * ngate + static_cast<std::size_t>(gate);
+        auto& dst = out.beams[static_cast<std::size_t>(bm)];
+        dst.sct[static_cast<std::size_t>(gate)] = 0;
+        auto& cell = dst.rng[static_cast<std::size_t>(gate)];
+        cell = radar_cell{};
+        int w = weighted[block];
+        for (int x = bmin; x <= bmax; ++x) w += gate_triples[static_cast<std::size_t>(x) * ngate + static_cast<std::size_t>(gate)];
         if (w == 0) continue;  // every weight is at least 1: no sounding with scatter in the window
         if (bm == 0 || bm == maxbeam - 1) w = static_cast<int>(w * 1.5);  // edge beams see fewer cells
         if (w <= thresholds[opt.mode % 2]) continue;
@@ -355,12 +373,9 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
                                       block_begin[row + static_cast<std::size_t>(gmax) + 1]};
           window.range[window.ranges++] = r;
           window.size += r.end - r.begin;
-          for (int y = gmin; y <= gmax; ++y) nan_velocity |= block_has_nan[row + static_cast<std::size_t>(y)] != 0;
+          nan_velocity |= nan_triples[row + static_cast<std::size_t>(gate)] != 0;
         }
-        auto& dst = out.beams[static_cast<std::size_t>(bm)];
         dst.sct[static_cast<std::size_t>(gate)] = 1;
-        auto& cell = dst.rng[static_cast<std::size_t>(gate)];
-        cell.gsct = 0;
         if (!opt.isort && !nan_velocity) {  // these go through the batched step together
           local.windows.push_back(window);
           local.window_cell.push_back(&cell);
