@@ -78,8 +78,8 @@ result<void> beam_from_fitacf(dmap::record const& r, fitacf_beam& out, dmap::rad
   b.nrang = prm.nrang;
   auto const nrang = static_cast<std::size_t>(prm.nrang);
   b.sct.assign(nrang, 0);
-  b.rng.assign(nrang, radar_cell{});
-  for (std::size_t g = 0; g < nrang; ++g) b.rng[g].p_0 = a.pwr0->at<float>(g);
+  b.rng.resize(nrang);
+  for (std::size_t g = 0; g < nrang; ++g) b.rng[g] = radar_cell{.p_0 = a.pwr0->at<float>(g)};  // one pass, no fill first
   if (!a.slist || a.slist->count() == 0) return {};
 
   auto const& slist = *a.slist;
