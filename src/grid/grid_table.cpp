@@ -1,5 +1,6 @@
 #include "rstx/grid/grid_table.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "rstx/core/time.hpp"
@@ -60,19 +61,42 @@ void grid_table::average() {
   status_ = 0;
 }
 
-result<std::size_t> grid_table::geometry_for(radar_beam const& b, radar::site const& site, geolocation const& geo,
-                                              double scan_centre) {
+std::optional<std::size_t> grid_table::find_geometry(radar_beam const& b) const noexcept {
   for (std::size_t i = 0; i < geometries_.size(); ++i) {
     auto const& g = geometries_[i];
     if (g.bm == b.bm && g.frang == b.frang && g.rsep == b.rsep && g.nrang == b.nrang) return i;
   }
-  // A new beam geometry (GridTableAddBeam): IGRF at the integer year of this scan's centre.
+  return std::nullopt;
+}
+
+result<void> grid_table::add_new_geometries(radar_scan const& scan, radar::site const& site, geolocation const& geo,
+                                            double scan_centre) {
+  // The new beam geometries of the scan (GridTableAddBeam), geolocated together; they are then
+  // added in the scan's beam order, which fixes the order of new cells as in RST.
+  std::vector<radar_beam const*> fresh;
+  std::vector<radar::beam_layout> layouts;
+  for (auto const& b : scan.beams) {
+    if (b.bm == -1 || find_geometry(b)) continue;
+    bool const listed = std::any_of(fresh.begin(), fresh.end(), [&](radar_beam const* f) {
+      return f->bm == b.bm && f->frang == b.frang && f->rsep == b.rsep && f->nrang == b.nrang;
+    });
+    if (listed) continue;
+    fresh.push_back(&b);
+    layouts.push_back({b.bm, b.frang, b.rsep, b.nrang});
+  }
+  if (fresh.empty()) return {};
+  // IGRF at the integer year of this scan's centre.
   int const year = ymdhms_from_epoch(scan_centre).year;
   auto igrf = geo.igrf(year);
   if (!igrf) return unexpected(std::move(igrf.error()));
-  auto gates = radar::beam_gate_coordinates(site, {b.bm, b.frang, b.rsep, b.nrang}, map_.altitude_km, map_.model,
-                                            **igrf, *geo.aacgm, map_.pool);
+  auto gates = radar::beams_gate_coordinates(site, layouts, map_.altitude_km, map_.model, **igrf, *geo.aacgm, map_.pool);
   if (!gates) return unexpected(std::move(gates.error()));
+  for (std::size_t i = 0; i < fresh.size(); ++i) add_geometry(*fresh[i], site, (*gates)[i]);
+  return {};
+}
+
+void grid_table::add_geometry(radar_beam const& b, radar::site const& site,
+                              std::vector<radar::gate_coordinates> const& gates) {
   double const velco = (2 * pi / 86400.0) * earth_radius_km * 1000 * std::cos(pi * site.geo_lat_deg / 180.0);
 
   beam_geometry g;
@@ -83,8 +107,8 @@ result<std::size_t> grid_table::geometry_for(radar_beam const& b, radar::site co
   g.cell_index.resize(static_cast<std::size_t>(b.nrang));
   g.azm.resize(static_cast<std::size_t>(b.nrang));
   g.ival.resize(static_cast<std::size_t>(b.nrang));
-  for (std::size_t r = 0; r < gates->size(); ++r) {
-    auto const& gc = (*gates)[r];
+  for (std::size_t r = 0; r < gates.size(); ++r) {
+    auto const& gc = gates[r];
     double const lat = gc.mlat_deg;
     double lon = gc.mlon_deg;
     double azm = gc.mag_azimuth_deg;
@@ -110,7 +134,6 @@ result<std::size_t> grid_table::geometry_for(radar_beam const& b, radar::site co
     g.ival[r] = velco * std::cos(pi * (90 + gc.geo_azimuth_deg) / 180.0);
   }
   geometries_.push_back(std::move(g));
-  return geometries_.size() - 1;
 }
 
 result<void> grid_table::add_scan(radar_scan const& scan, radar::site const& site, geolocation const& geo) {
@@ -133,11 +156,10 @@ result<void> grid_table::add_scan(radar_scan const& scan, radar::site const& sit
     ed_time_ = st_time_ + map_.interval_s;
     st_id_ = scan.stid;
   }
+  if (auto added = add_new_geometries(scan, site, geo, tm); !added) return added;
   for (auto const& b : scan.beams) {
     if (b.bm == -1) continue;
-    auto gi = geometry_for(b, site, geo, tm);
-    if (!gi) return unexpected(std::move(gi.error()));
-    auto const& g = geometries_[*gi];
+    auto const& g = geometries_[*find_geometry(b)];
     for (std::size_t r = 0; r < static_cast<std::size_t>(b.nrang); ++r) {
       if (b.sct[r] == 0) continue;
       auto const& rc = b.rng[r];

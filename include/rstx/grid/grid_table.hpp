@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -89,8 +90,10 @@ class grid_table {
     std::vector<double> ival;      ///< [nrang] inertial velocity correction, m/s
   };
 
-  [[nodiscard]] result<std::size_t> geometry_for(radar_beam const& b, radar::site const& site, geolocation const& geo,
-                                                 double scan_centre);
+  [[nodiscard]] std::optional<std::size_t> find_geometry(radar_beam const& b) const noexcept;
+  [[nodiscard]] result<void> add_new_geometries(radar_scan const& scan, radar::site const& site, geolocation const& geo,
+                                                double scan_centre);
+  void add_geometry(radar_beam const& b, radar::site const& site, std::vector<radar::gate_coordinates> const& gates);
   void average();
 
   mapping_options map_;

@@ -10,6 +10,7 @@
  * geocentric latitude of the field point is handed to AACGM-v2 as if it were geodetic, and the
  * virtual height follows the standard model or Chisham's (make_grid -chisham).
  */
+#include <span>
 #include <vector>
 
 #include "rstx/core/error.hpp"
@@ -45,6 +46,12 @@ struct beam_layout {
  */
 [[nodiscard]] result<std::vector<gate_coordinates>> beam_gate_coordinates(
     site const& s, beam_layout const& layout, double altitude_km, geo::virtual_height_model model,
+    geo::igrf_model const& igrf, geo::aacgm_v2_model const& aacgm, thread_pool* pool = nullptr);
+
+/** The same for several beams at once, in one split over `pool` (out[i] belongs to layouts[i]).
+ *  Errors: the first failing gate in beam order. */
+[[nodiscard]] result<std::vector<std::vector<gate_coordinates>>> beams_gate_coordinates(
+    site const& s, std::span<beam_layout const> layouts, double altitude_km, geo::virtual_height_model model,
     geo::igrf_model const& igrf, geo::aacgm_v2_model const& aacgm, thread_pool* pool = nullptr);
 
 }  // namespace rstx::radar
