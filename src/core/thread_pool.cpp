@@ -2,7 +2,21 @@
 
 #include <algorithm>
 
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
 namespace rstx {
+
+void name_this_thread(char const* name) noexcept {
+#if defined(__linux__)
+  char shortened[16] = {};
+  for (std::size_t i = 0; i + 1 < sizeof shortened && name[i] != '\0'; ++i) shortened[i] = name[i];
+  (void)pthread_setname_np(pthread_self(), shortened);
+#else
+  (void)name;
+#endif
+}
 
 thread_pool::thread_pool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
@@ -28,6 +42,7 @@ void thread_pool::run_chunks() {
 }
 
 void thread_pool::worker_loop() {
+  name_this_thread("rstx-pool");
   std::uint64_t seen = 0;
   for (;;) {
     {

@@ -228,7 +228,10 @@ result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::ra
   for (;;) {
     bool const more = !current.end && !current.fatal;
     std::thread ahead;
-    if (more && read_ahead) ahead = std::thread([&] { reader.read(next); });
+    if (more && read_ahead) ahead = std::thread([&] {
+      name_this_thread("rstx-read");
+      reader.read(next);
+    });
     auto done = processor.process(current);
     if (ahead.joinable()) ahead.join();
     if (!done) return unexpected(std::move(done.error()));

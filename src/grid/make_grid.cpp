@@ -267,6 +267,7 @@ class window_pipeline {
   }
 
   void filter_loop() {
+    name_this_thread("rstx-filter");
     std::unique_lock lock(mutex_);
     for (;;) {
       item* job = nullptr;
@@ -293,6 +294,7 @@ class window_pipeline {
   }
 
   void grid_loop() {
+    name_this_thread("rstx-grid");
     for (;;) {
       std::unique_ptr<item> it;
       {

@@ -14,6 +14,10 @@
 
 namespace rstx {
 
+/** Names the calling thread (what `top -H`, `ps -L` and profilers show; at most 15 characters
+ *  are kept). Does nothing where the platform has no thread names. */
+void name_this_thread(char const* name) noexcept;
+
 /**
  * A fixed set of worker threads that run `parallel_for` loops. The calling thread takes part, so
  * a pool of size 1 has no extra thread and runs everything in the caller.
