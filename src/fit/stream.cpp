@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "rstx/core/thread_pool.hpp"
 #include "rstx/core/time.hpp"
 #include "rstx/fit/fit.hpp"
 #include "rstx/fit/from_dmap.hpp"
