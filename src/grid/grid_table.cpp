@@ -106,6 +106,8 @@ void grid_table::add_geometry(radar_beam const& b, radar::site const& site,
   g.nrang = b.nrang;
   g.cell_index.resize(static_cast<std::size_t>(b.nrang));
   g.azm.resize(static_cast<std::size_t>(b.nrang));
+  g.cos_azm.resize(static_cast<std::size_t>(b.nrang));
+  g.sin_azm.resize(static_cast<std::size_t>(b.nrang));
   g.ival.resize(static_cast<std::size_t>(b.nrang));
   for (std::size_t r = 0; r < gates.size(); ++r) {
     auto const& gc = gates[r];
@@ -131,6 +133,8 @@ void grid_table::add_geometry(radar_beam const& b, radar::site const& site,
     c.mlon = grdlon;
     g.cell_index[r] = static_cast<int>(it->second);
     g.azm[r] = azm;
+    g.cos_azm[r] = cosd(azm);  // the same calls add_scan made for every cell of every scan
+    g.sin_azm[r] = sind(azm);
     g.ival[r] = velco * std::cos(pi * (90 + gc.geo_azimuth_deg) / 180.0);
   }
   geometries_.push_back(std::move(g));
@@ -171,11 +175,11 @@ result<void> grid_table::add_scan(radar_scan const& scan, radar::site const& sit
       double const azm = g.azm[r];
       c.azm += azm;
       if (map_.inertial) {
-        c.vel_n += -(rc.v + g.ival[r]) * 1 / (v_e * v_e) * cosd(azm);
-        c.vel_e += -(rc.v + g.ival[r]) * 1 / (v_e * v_e) * sind(azm);
+        c.vel_n += -(rc.v + g.ival[r]) * 1 / (v_e * v_e) * g.cos_azm[r];
+        c.vel_e += -(rc.v + g.ival[r]) * 1 / (v_e * v_e) * g.sin_azm[r];
       } else {
-        c.vel_n += -rc.v * cosd(azm) / (v_e * v_e);
-        c.vel_e += -rc.v * sind(azm) / (v_e * v_e);
+        c.vel_n += -rc.v * g.cos_azm[r] / (v_e * v_e);
+        c.vel_e += -rc.v * g.sin_azm[r] / (v_e * v_e);
       }
       c.pwr_median += rc.p_l * 1 / (p_l_e * p_l_e);
       c.wdt_median += rc.w_l * 1 / (w_l_e * w_l_e);

@@ -87,6 +87,8 @@ class grid_table {
     int bm = 0, frang = 0, rsep = 0, nrang = 0;
     std::vector<int> cell_index;   ///< [nrang]
     std::vector<double> azm;       ///< [nrang] magnetic azimuth, [0, 360)
+    std::vector<double> cos_azm;   ///< [nrang] its cosine and sine, computed once per geometry
+    std::vector<double> sin_azm;
     std::vector<double> ival;      ///< [nrang] inertial velocity correction, m/s
   };
 
