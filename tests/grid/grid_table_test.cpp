@@ -3,10 +3,12 @@
 // tests pin down the arithmetic so that a regression is explained, not just detected.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <map>
 #include <memory>
 
+#include "rstx/core/thread_pool.hpp"
 #include "rstx/core/time.hpp"
 #include "rstx/geo/aacgm_v2.hpp"
 #include "rstx/geo/igrf.hpp"
@@ -161,6 +163,34 @@ TEST_F(GridTable, CellIsPlacedOnTheEqualAreaGridAndVelocityPointsAwayForPositive
   EXPECT_FLOAT_EQ(floats(r, "vector.vel.median").at(0), 250.0F);
   double const away = std::remainder(floats(r, "vector.kvect").at(0) - (gate.mag_azimuth_deg + 180.0), 360.0);
   EXPECT_NEAR(away, 0.0, 1e-3);
+}
+
+TEST_F(GridTable, SeveralBeamsGeolocatedTogetherEqualEachAloneOnAnyPool) {
+  auto const& g_igrf = *geo.igrf(2021).value();
+  std::vector<radar::beam_layout> const layouts = {{0, 180, 45, 75}, {7, 180, 45, 0}, {15, 405, 15, 30}, {7, 180, 45, 75}};
+  for (int threads : {1, 2, 3}) {
+    thread_pool pool(threads);
+    auto together = radar::beams_gate_coordinates(site, layouts, 300.0, geo::virtual_height_model::standard, g_igrf,
+                                                   *aacgm, &pool);
+    ASSERT_TRUE(together) << together.error().what;
+    ASSERT_EQ(together->size(), layouts.size());
+    for (std::size_t i = 0; i < layouts.size(); ++i) {
+      auto alone = radar::beam_gate_coordinates(site, layouts[i], 300.0, geo::virtual_height_model::standard, g_igrf,
+                                                *aacgm);
+      ASSERT_TRUE(alone);
+      ASSERT_EQ((*together)[i].size(), alone->size());
+      for (std::size_t g = 0; g < alone->size(); ++g) {  // bit for bit
+        EXPECT_EQ(std::bit_cast<std::uint64_t>((*together)[i][g].mlat_deg), std::bit_cast<std::uint64_t>((*alone)[g].mlat_deg));
+        EXPECT_EQ(std::bit_cast<std::uint64_t>((*together)[i][g].mlon_deg), std::bit_cast<std::uint64_t>((*alone)[g].mlon_deg));
+        EXPECT_EQ(std::bit_cast<std::uint64_t>((*together)[i][g].mag_azimuth_deg),
+                  std::bit_cast<std::uint64_t>((*alone)[g].mag_azimuth_deg));
+        EXPECT_EQ(std::bit_cast<std::uint64_t>((*together)[i][g].geo_azimuth_deg),
+                  std::bit_cast<std::uint64_t>((*alone)[g].geo_azimuth_deg));
+      }
+    }
+  }
+  std::vector<radar::beam_layout> const bad = {{0, 180, 45, 75}, {1, 180, 45, -1}};
+  EXPECT_FALSE(radar::beams_gate_coordinates(site, bad, 300.0, geo::virtual_height_model::standard, g_igrf, *aacgm));
 }
 
 TEST_F(GridTable, CellsSeenInTooFewScansAreDropped) {
