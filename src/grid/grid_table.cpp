@@ -61,11 +61,16 @@ void grid_table::average() {
   status_ = 0;
 }
 
-std::optional<std::size_t> grid_table::find_geometry(radar_beam const& b) const noexcept {
-  for (std::size_t i = 0; i < geometries_.size(); ++i) {
-    auto const& g = geometries_[i];
-    if (g.bm == b.bm && g.frang == b.frang && g.rsep == b.rsep && g.nrang == b.nrang) return i;
-  }
+namespace {
+
+/** What fixes a beam's geometry (GridTableAddBeam compares the same four values). */
+radar::beam_layout layout_of(radar_beam const& b) noexcept { return {b.bm, b.frang, b.rsep, b.nrang}; }
+
+}  // namespace
+
+std::optional<std::size_t> grid_table::find_geometry(radar::beam_layout const& layout) const noexcept {
+  for (std::size_t i = 0; i < geometries_.size(); ++i)
+    if (geometries_[i].layout == layout) return i;
   return std::nullopt;
 }
 
@@ -73,42 +78,36 @@ result<void> grid_table::add_new_geometries(radar_scan const& scan, radar::site 
                                             double scan_centre) {
   // The new beam geometries of the scan (GridTableAddBeam), geolocated together; they are then
   // added in the scan's beam order, which fixes the order of new cells as in RST.
-  std::vector<radar_beam const*> fresh;
   std::vector<radar::beam_layout> layouts;
   for (auto const& b : scan.beams) {
-    if (b.bm == -1 || find_geometry(b)) continue;
-    bool const listed = std::any_of(fresh.begin(), fresh.end(), [&](radar_beam const* f) {
-      return f->bm == b.bm && f->frang == b.frang && f->rsep == b.rsep && f->nrang == b.nrang;
-    });
-    if (listed) continue;
-    fresh.push_back(&b);
-    layouts.push_back({b.bm, b.frang, b.rsep, b.nrang});
+    if (b.bm == -1) continue;
+    auto const layout = layout_of(b);
+    if (!find_geometry(layout) && std::find(layouts.begin(), layouts.end(), layout) == layouts.end())
+      layouts.push_back(layout);
   }
-  if (fresh.empty()) return {};
+  if (layouts.empty()) return {};
   // IGRF at the integer year of this scan's centre.
   int const year = ymdhms_from_epoch(scan_centre).year;
   auto igrf = geo.igrf(year);
   if (!igrf) return unexpected(std::move(igrf.error()));
   auto gates = radar::beams_gate_coordinates(site, layouts, map_.altitude_km, map_.model, **igrf, *geo.aacgm, map_.pool);
   if (!gates) return unexpected(std::move(gates.error()));
-  for (std::size_t i = 0; i < fresh.size(); ++i) add_geometry(*fresh[i], site, (*gates)[i]);
+  for (std::size_t i = 0; i < layouts.size(); ++i) add_geometry(layouts[i], site, (*gates)[i]);
   return {};
 }
 
-void grid_table::add_geometry(radar_beam const& b, radar::site const& site,
+void grid_table::add_geometry(radar::beam_layout const& layout, radar::site const& site,
                               std::vector<radar::gate_coordinates> const& gates) {
   double const velco = (2 * pi / 86400.0) * earth_radius_km * 1000 * std::cos(pi * site.geo_lat_deg / 180.0);
 
   beam_geometry g;
-  g.bm = b.bm;
-  g.frang = b.frang;
-  g.rsep = b.rsep;
-  g.nrang = b.nrang;
-  g.cell_index.resize(static_cast<std::size_t>(b.nrang));
-  g.azm.resize(static_cast<std::size_t>(b.nrang));
-  g.cos_azm.resize(static_cast<std::size_t>(b.nrang));
-  g.sin_azm.resize(static_cast<std::size_t>(b.nrang));
-  g.ival.resize(static_cast<std::size_t>(b.nrang));
+  g.layout = layout;
+  auto const nrang = static_cast<std::size_t>(layout.nrang);
+  g.cell_index.resize(nrang);
+  g.azm.resize(nrang);
+  g.cos_azm.resize(nrang);
+  g.sin_azm.resize(nrang);
+  g.ival.resize(nrang);
   for (std::size_t r = 0; r < gates.size(); ++r) {
     auto const& gc = gates[r];
     double const lat = gc.mlat_deg;
@@ -163,7 +162,7 @@ result<void> grid_table::add_scan(radar_scan const& scan, radar::site const& sit
   if (auto added = add_new_geometries(scan, site, geo, tm); !added) return added;
   for (auto const& b : scan.beams) {
     if (b.bm == -1) continue;
-    auto const& g = geometries_[*find_geometry(b)];
+    auto const& g = geometries_[*find_geometry(layout_of(b))];
     for (std::size_t r = 0; r < static_cast<std::size_t>(b.nrang); ++r) {
       if (b.sct[r] == 0) continue;
       auto const& rc = b.rng[r];

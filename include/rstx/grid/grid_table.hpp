@@ -84,7 +84,7 @@ class grid_table {
     double wdt_median = 0.0, wdt_sd = 0.0;
   };
   struct beam_geometry {
-    int bm = 0, frang = 0, rsep = 0, nrang = 0;
+    radar::beam_layout layout;
     std::vector<int> cell_index;   ///< [nrang]
     std::vector<double> azm;       ///< [nrang] magnetic azimuth, [0, 360)
     std::vector<double> cos_azm;   ///< [nrang] its cosine and sine, computed once per geometry
@@ -92,10 +92,11 @@ class grid_table {
     std::vector<double> ival;      ///< [nrang] inertial velocity correction, m/s
   };
 
-  [[nodiscard]] std::optional<std::size_t> find_geometry(radar_beam const& b) const noexcept;
+  [[nodiscard]] std::optional<std::size_t> find_geometry(radar::beam_layout const& layout) const noexcept;
   [[nodiscard]] result<void> add_new_geometries(radar_scan const& scan, radar::site const& site, geolocation const& geo,
                                                 double scan_centre);
-  void add_geometry(radar_beam const& b, radar::site const& site, std::vector<radar::gate_coordinates> const& gates);
+  void add_geometry(radar::beam_layout const& layout, radar::site const& site,
+                    std::vector<radar::gate_coordinates> const& gates);
   void average();
 
   mapping_options map_;

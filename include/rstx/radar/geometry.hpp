@@ -37,6 +37,8 @@ struct beam_layout {
   int frang_km = 0;
   int rsep_km = 0;
   int nrang = 0;
+
+  friend bool operator==(beam_layout const&, beam_layout const&) = default;
 };
 
 /**
