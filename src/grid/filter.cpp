@@ -126,7 +126,6 @@ struct filter_workspace {
   std::vector<radar_cell const*> cells;
   std::vector<radar_cell const*> kept;
   std::vector<radar_cell const*> scratch;
-  std::vector<double> sorted_values;  // [parameter][i]: kept values in velocity order
 };
 
 /** Mean and variance over values in the given order (the order fixes the rounding). */

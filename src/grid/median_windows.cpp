@@ -139,9 +139,8 @@ windows_step step_for(median_code_path path) noexcept {
 #if defined(RSTX_MEDIAN_WIDE_BUILDS)
   switch (path) {
     case median_code_path::best:
-      if (has_avx512()) return median_avx512::all_windows;
-      if (__builtin_cpu_supports("avx2")) return median_avx2::all_windows;
-      if (__builtin_cpu_supports("sse4.2")) return median_sse42::all_windows;
+      for (auto widest : {median_code_path::avx512, median_code_path::avx2, median_code_path::sse42})
+        if (auto const step = step_for(widest)) return step;
       return median_baseline::all_windows;
     case median_code_path::avx512: return has_avx512() ? median_avx512::all_windows : nullptr;
     case median_code_path::sse42: return __builtin_cpu_supports("sse4.2") ? median_sse42::all_windows : nullptr;
