@@ -41,16 +41,6 @@ if(RSTX_SANITIZE OR RSTX_FUZZ)
   set(RSTX_STATIC_RUNTIME OFF)
 endif()
 
-macro(rstx_choose_fmt)
-  add_library(rstx_fmt INTERFACE)
-  add_library(rstx::fmt ALIAS rstx_fmt)
-  if(RSTX_STATIC_RUNTIME)
-    target_link_libraries(rstx_fmt INTERFACE fmt::fmt-header-only)
-  else()
-    target_link_libraries(rstx_fmt INTERFACE fmt::fmt)
-  endif()
-endmacro()
-
 # For programs whose every C++ dependency is static or header-only (not for those that load a
 # shared C++ library such as Google Benchmark's: two copies of the runtime would then meet).
 function(rstx_static_runtime target)
