@@ -457,9 +457,17 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
     return cb.write(g.to_record());
   };
   geolocation geo{[&](int year) { return models.igrf(year); }, nullptr};
+  // The day of the AACGM-v2 coefficients, fixed by the reader once a file has a scan; the grid
+  // thread loads them at its first scan, while the reader goes on.
+  std::optional<std::array<int, 3>> aacgm_day;
   // What happens to each filtered scan, in order, on the pipeline's grid thread (make_grid.c's
   // GridTableTest / GridTableWrite / GridTableMap).
   auto grid_scan = [&](radar_scan const& out, window_pipeline::window const& w) -> result<void> {
+    if (geo.aacgm == nullptr) {
+      auto aacgm = models.aacgm_for_day((*aacgm_day)[0], (*aacgm_day)[1], (*aacgm_day)[2]);
+      if (!aacgm) return unexpected(std::move(aacgm.error()));
+      geo.aacgm = *aacgm;
+    }
     if (!site) {
       auto hw = radars->load_hardware(out.stid, tables.hdw_dir);
       if (!hw) return unexpected(std::move(hw.error()));
@@ -546,11 +554,9 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
       if (etime != -1 && opt.median) etime += tlen != 0 ? tlen : 15 + src[0].ed_time - src[0].st_time;
       found_record = 2;
     }
-    auto const day = ymdhms_from_epoch(stime);
-    if (geo.aacgm == nullptr) {  // the start time, and so the day, is fixed once a file has a scan
-      auto aacgm = models.aacgm_for_day(day.year, day.month, day.day);
-      if (!aacgm) return stop(std::move(aacgm.error()));
-      geo.aacgm = *aacgm;
+    if (!aacgm_day) {  // the start time, and so the day, is fixed once a file has a scan
+      auto const day = ymdhms_from_epoch(stime);
+      aacgm_day = std::array<int, 3>{day.year, day.month, day.day};
     }
 
     ++num;
