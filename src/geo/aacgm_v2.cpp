@@ -31,9 +31,10 @@ constexpr int g2a = 0;
 constexpr int a2g = 1;
 constexpr int epoch_step_years = 5;
 
-// Index into the interpolated coefficients: [direction][k][component][power].
+// Index into the interpolated coefficients: [direction][component][power][k], so that the height
+// polynomial runs over k in vector lanes.
 constexpr std::size_t coef_index(int dir, int k, int comp, int pow) noexcept {
-  return static_cast<std::size_t>(((dir * n_k + k) * n_comp + comp) * n_pow + pow);
+  return static_cast<std::size_t>(((dir * n_comp + comp) * n_pow + pow) * n_k + k);
 }
 // Index of a value in a coefficient file, which is written direction, power, component, k from
 // the outermost loop to the innermost (aacgm.md §1.1).
@@ -150,17 +151,22 @@ xyz synthesize(std::vector<double> const& coef, int dir, double height_km, doubl
   double const v4 = v * v3;
   harmonics y;
   rylm(colat, lon, y);
+  // c_k(h) for every k first (independent sums, vectorised), then the series in ascending k.
+  std::array<harmonics, n_comp> c;
+  for (int a = 0; a < n_comp; ++a) {
+    double const* p0 = &coef[coef_index(dir, 0, a, 0)];
+    double const* p1 = &coef[coef_index(dir, 0, a, 1)];
+    double const* p2 = &coef[coef_index(dir, 0, a, 2)];
+    double const* p3 = &coef[coef_index(dir, 0, a, 3)];
+    double const* p4 = &coef[coef_index(dir, 0, a, 4)];
+    for (int k = 0; k < n_k; ++k) c[a][k] = p0[k] + p1[k] * v + p2[k] * v2 + p3[k] * v3 + p4[k] * v4;
+  }
   xyz s;
   for (int k = 0; k < n_k; ++k) {
-    double c[n_comp];
-    for (int a = 0; a < n_comp; ++a) {
-      double const* p = &coef[coef_index(dir, k, a, 0)];
-      c[a] = p[0] + p[1] * v + p[2] * v2 + p[3] * v3 + p[4] * v4;
-    }
     double const yk = y[static_cast<std::size_t>(k)];
-    s.x += c[0] * yk;
-    s.y += c[1] * yk;
-    s.z += c[2] * yk;
+    s.x += c[0][k] * yk;
+    s.y += c[1][k] * yk;
+    s.z += c[2][k] * yk;
   }
   return s;
 }
