@@ -32,7 +32,7 @@ compression detect_compression(std::span<std::byte const> h) noexcept {
 }
 
 namespace {
-constexpr std::size_t read_chunk = std::size_t{1} << 20;
+constexpr std::size_t read_chunk = std::size_t{1} << 17;
 constexpr std::byte sync_pattern[4] = {std::byte{0x01}, std::byte{0x00}, std::byte{0x01}, std::byte{0x00}};
 }  // namespace
 
