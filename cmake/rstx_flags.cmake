@@ -50,8 +50,8 @@ function(rstx_static_runtime target)
 endfunction()
 
 # make_grid's whole run on the 2-hour file is about 20 ms, of which loading libc, libm and the
-# compression libraries took 0.6 ms (`make_grid --version` 1.5 ms dynamic, 0.9 ms static), so it is
-# linked fully static. Not make_fit: its CUDA backend loads the driver library at run time, which a
+# compression libraries took 0.5 ms (`make_grid --version` 1.7 ms dynamic, 1.15-1.25 ms static), so
+# it is linked fully static. Not make_fit: its CUDA backend loads the driver library at run time, which a
 # static program cannot do. make_grid resolves no users or hosts (no NSS), which static glibc lacks.
 function(rstx_static_program target)
   rstx_static_runtime(${target})
