@@ -11,7 +11,7 @@ packages=(
   libbz2-dev zlib1g-dev libzstd-dev bzip2
   libfmt-dev libcli11-dev libexpected-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev libtsan2
   python3 python3-venv
 )
 

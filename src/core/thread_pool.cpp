@@ -1,6 +1,7 @@
 #include "rstx/core/thread_pool.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #if defined(__linux__)
 #include <pthread.h>
@@ -33,11 +34,19 @@ thread_pool::~thread_pool() {
   for (auto& t : workers_) t.join();
 }
 
-void thread_pool::run_chunks() {
+void thread_pool::run_chunks(loop const& l) noexcept {
   for (;;) {
-    std::int64_t const begin = next_.fetch_add(grain_, std::memory_order_relaxed);
-    if (begin >= n_) return;
-    (*body_)(begin, std::min(n_, begin + grain_));
+    std::int64_t const begin = l.next->fetch_add(l.grain, std::memory_order_relaxed);
+    if (begin >= l.n) return;
+    try {
+      (*l.body)(begin, std::min(l.n, begin + l.grain));
+    } catch (...) {
+      // Hand out no more ranges; the caller rethrows the first exception once all have stopped.
+      l.next->store(l.n, std::memory_order_relaxed);
+      std::lock_guard lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+      return;
+    }
   }
 }
 
@@ -45,14 +54,18 @@ void thread_pool::worker_loop() {
   name_this_thread("rstx-pool");
   std::uint64_t seen = 0;
   for (;;) {
+    loop joined;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
+      // A loop that already finished (its caller closed it) is not joined.
+      if (current_.body == nullptr) continue;
+      joined = current_;
       ++busy_;
     }
-    run_chunks();
+    run_chunks(joined);
     {
       std::lock_guard lock(mutex_);
       --busy_;
@@ -64,22 +77,27 @@ void thread_pool::worker_loop() {
 void thread_pool::parallel_for(std::int64_t n, std::int64_t grain,
                                std::function<void(std::int64_t, std::int64_t)> const& body) {
   if (n <= 0) return;
+  std::lock_guard serial(call_mutex_);
+  std::atomic<std::int64_t> next{0};
+  loop const l{&body, n, std::max<std::int64_t>(1, grain), &next};
   {
     std::lock_guard lock(mutex_);
-    body_ = &body;
-    n_ = n;
-    grain_ = std::max<std::int64_t>(1, grain);
-    next_.store(0, std::memory_order_relaxed);
+    current_ = l;
+    failure_ = nullptr;
     ++generation_;
   }
   wake_.notify_all();
-  run_chunks();
-  // Every worker that woke for this generation must finish before `body` goes out of scope; a
-  // worker that has not woken yet finds no work left (next_ >= n_) and returns at once.
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return busy_ == 0; });
-  body_ = nullptr;
-  n_ = 0;
+  run_chunks(l);
+  // Close the loop: no worker joins it from now on, and every worker that joined (and so holds
+  // pointers to `body` and `next`) leaves before they go out of scope.
+  std::exception_ptr failure;
+  {
+    std::unique_lock lock(mutex_);
+    current_ = loop{};
+    done_.wait(lock, [&] { return busy_ == 0; });
+    failure = std::exchange(failure_, nullptr);
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace rstx

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -35,24 +36,37 @@ class thread_pool {
 
   /**
    * Calls body(begin, end) for consecutive index ranges of at most `grain` items covering [0, n),
-   * spread over the threads; returns when all are done. Bodies must not throw.
+   * spread over the threads; returns when all are done. Each range runs exactly once.
+   *
+   * If a body throws (std::bad_alloc, say), no further ranges are started, the loop waits for the
+   * ranges already running, and the first exception is rethrown here, on the calling thread; the
+   * pool stays usable. One loop at a time: calls from several threads are serialised.
    */
   void parallel_for(std::int64_t n, std::int64_t grain, std::function<void(std::int64_t, std::int64_t)> const& body);
 
  private:
+  /** One parallel_for call. Workers copy it under the lock when they join, so a worker that
+   *  wakes late can never mix one loop's parameters with another's. */
+  struct loop {
+    std::function<void(std::int64_t, std::int64_t)> const* body = nullptr;
+    std::int64_t n = 0;
+    std::int64_t grain = 1;
+    std::atomic<std::int64_t>* next = nullptr;  // the loop's own counter, on the caller's stack
+  };
+
   void worker_loop();
-  void run_chunks();
+  /** Runs ranges of `l` until none is left; records the first exception and stops the loop. */
+  void run_chunks(loop const& l) noexcept;
 
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
+  std::mutex call_mutex_;  // one parallel_for at a time
+  std::mutex mutex_;       // guards everything below
   std::condition_variable wake_;
   std::condition_variable done_;
-  std::function<void(std::int64_t, std::int64_t)> const* body_ = nullptr;
-  std::int64_t n_ = 0;
-  std::int64_t grain_ = 1;
-  std::atomic<std::int64_t> next_{0};
+  loop current_;           // body == nullptr: no loop open for joining
   std::uint64_t generation_ = 0;
-  int busy_ = 0;
+  int busy_ = 0;           // workers inside the current loop
+  std::exception_ptr failure_;
   bool stop_ = false;
 };
 
