@@ -85,7 +85,7 @@ rstx options:
   --threads N        threads that median-filter scan windows (default: all cores); the output
                      is the same for any N
   --flush-last       also write the interval still open when the input ends
-  --max-record-size BYTES   largest input record accepted (default 64 MiB)
+  --max-record-size BYTES   largest input record accepted (default 8 MiB)
   --aacgm-coeffs PREFIX     AACGM-v2 coefficient set, e.g. .../aacgm_coeffs-14- (default: the
                      AACGM_v2_DAT_PREFIX variable; RST uses the -13- set)
 

@@ -13,11 +13,10 @@ enum exit_code : int { ok = 0, usage = 1, bad_input = 2, io_error = 3, internal 
 /** Adds --max-record-size (bytes, with K/M/G suffixes) to a command that reads DMAP files. */
 void add_reader_options(CLI::App* cmd, dmap::reader_options& opt);
 
-/** Calls f(region) for each stretch the reader skipped (recover mode) since the last call; `seen`
- *  keeps count between calls. */
+/** Calls f(region) for each stretch the reader skipped (recover mode) since the last call. */
 template <class F>
-void for_new_skips(dmap::reader const& rd, std::size_t& seen, F&& f) {
-  for (auto const skipped = rd.skipped(); seen < skipped.size(); ++seen) f(skipped[seen]);
+void for_new_skips(dmap::reader& rd, F&& f) {
+  for (auto const& region : rd.take_skipped()) f(region);
 }
 
 void add_dump(CLI::App& app, int& exit_status);

@@ -35,10 +35,9 @@ int run_convert(convert_options const& o) {
   auto w = dmap::writer::create(o.out, wo);
   if (!w) return report("rstx convert", w.error());
   dmap::record r;
-  std::size_t skipped_seen = 0;
   for (;;) {
     auto got = rd->next(r);
-    for_new_skips(*rd, skipped_seen, [](dmap::skipped_region const& s) {
+    for_new_skips(*rd, [](dmap::skipped_region const& s) {
       warn("rstx convert", fmt::format("skipped {} damaged bytes at byte {}: {}", s.length, s.offset, s.reason.message()));
     });
     if (!got) return report("rstx convert", got.error());  // the writer discards its temporary file
@@ -46,9 +45,9 @@ int run_convert(convert_options const& o) {
     if (auto s = w->write(r); !s) return report("rstx convert", s.error());
   }
   if (auto s = w->commit(); !s) return report("rstx convert", s.error());
-  if (!rd->skipped().empty())
+  if (auto const skips = rd->skipped_totals(); skips.stretches > 0)
     warn("rstx convert", fmt::format("{} record(s) written; {} damaged stretch(es) left out", w->records_written(),
-                                     rd->skipped().size()));
+                                     skips.stretches));
   return ok;
 }
 

@@ -133,11 +133,10 @@ int run_dump(dump_options const& o) {
   if (!rd) return report("rstx dump", rd.error());
   dmap::record r;
   std::string out;
-  std::size_t skipped_seen = 0;
   std::int64_t const first = o.first.value_or(0);
   for (;;) {
     auto got = rd->next(r);
-    for_new_skips(*rd, skipped_seen, [](dmap::skipped_region const& s) {
+    for_new_skips(*rd, [](dmap::skipped_region const& s) {
       warn("rstx dump", fmt::format("skipped {} damaged bytes at byte {}: {}", s.length, s.offset, s.reason.message()));
     });
     if (!got) {

@@ -54,10 +54,19 @@ struct summary {
     std::int64_t vectors = 0;
     std::optional<double> vmin, vmax;
   };
-  std::vector<interval> intervals;      // grid/map, one per record
+  bool keep_intervals = false;          // --intervals: memory grows with the file, so only when asked
+  std::int64_t interval_count = 0;
+  std::vector<interval> intervals;      // grid/map, one per record (when keep_intervals)
   std::int64_t corrupt_regions = 0;
   std::int64_t corrupt_bytes = 0;
-  std::vector<std::string> problems;
+  std::int64_t problem_count = 0;
+  std::vector<std::string> problems;    // the first max_problems_kept of them
+
+  void note_problem(std::string what) {
+    ++problem_count;
+    if (problems.size() < max_problems_kept) problems.push_back(std::move(what));
+  }
+  static constexpr std::size_t max_problems_kept = 20;
 };
 
 std::optional<std::int64_t> int_field(dmap::record const& r, std::string_view name, dmap::type t) {
@@ -121,7 +130,7 @@ void add_record(summary& s, dmap::record const& r) {
   } else if (kind == dmap::product::grid || kind == dmap::product::map) {
     auto g = dmap::decode_grid(r, dmap::strictness::lenient);
     if (!g) {
-      s.problems.push_back(g.error().what);
+      s.note_problem(g.error().what);
       return;
     }
     note_time(s, g->times.start_epoch());
@@ -144,13 +153,15 @@ void add_record(summary& s, dmap::record const& r) {
       note_velocity(s, *v);
       note_velocity(iv, *v);
     }
-    s.intervals.push_back(iv);
+    ++s.interval_count;
+    if (s.keep_intervals) s.intervals.push_back(iv);
   }
 }
 
-result<summary> summarize(std::string const& path, dmap::reader_options opt) {
+result<summary> summarize(std::string const& path, dmap::reader_options opt, bool keep_intervals) {
   summary s;
   s.path = path;
+  s.keep_intervals = keep_intervals;
   opt.recover = true;
   auto rd = dmap::reader::open(path, opt);
   if (!rd) return unexpected(std::move(rd.error()));
@@ -159,16 +170,15 @@ result<summary> summarize(std::string const& path, dmap::reader_options opt) {
   for (;;) {
     auto got = rd->next(r);
     if (!got) return unexpected(std::move(got.error()));  // I/O or decompression: nothing to resync on
+    for (auto const& k : rd->take_skipped()) s.note_problem(k.reason.message());
     if (!*got) break;
     add_record(s, r);
   }
   s.records = rd->records_read();
   s.bytes = rd->offset();
-  for (auto const& k : rd->skipped()) {
-    ++s.corrupt_regions;
-    s.corrupt_bytes += k.length;
-    s.problems.push_back(k.reason.message());
-  }
+  auto const skips = rd->skipped_totals();
+  s.corrupt_regions = skips.stretches;
+  s.corrupt_bytes = skips.bytes;
   return s;
 }
 
@@ -221,13 +231,15 @@ void print_text(summary const& s, bool intervals) {
                static_cast<double>(s.vectors) / static_cast<double>(s.records));
   if (s.vmin) fmt::print("  velocity:    {:.1f} to {:.1f} m/s\n", *s.vmin, *s.vmax);
   if (intervals && !s.intervals.empty()) {
-    fmt::print("  intervals:   {}\n", s.intervals.size());
+    fmt::print("  intervals:   {}\n", s.interval_count);
     print_intervals(s);
   }
   fmt::print("  corrupt:     {}", s.corrupt_regions == 0 ? "none\n"
                                                           : fmt::format("{} damaged stretch(es), {} bytes skipped\n",
                                                                         s.corrupt_regions, s.corrupt_bytes));
   for (auto const& p : s.problems) fmt::print("    {}\n", p);
+  if (s.problem_count > static_cast<std::int64_t>(s.problems.size()))
+    fmt::print("    ... and {} more\n", s.problem_count - static_cast<std::int64_t>(s.problems.size()));
 }
 
 nlohmann::json to_json(summary const& s, bool intervals) {
@@ -235,7 +247,7 @@ nlohmann::json to_json(summary const& s, bool intervals) {
                    {"bytes", s.bytes}, {"stations", s.stations}, {"beams", s.beams}, {"channels", s.channels},
                    {"nrang", s.nrangs}, {"mplgs", s.mplgs}, {"scans", s.scans}, {"vectors", s.vectors},
                    {"corrupt_regions", s.corrupt_regions}, {"corrupt_bytes", s.corrupt_bytes},
-                   {"problems", s.problems}};
+                   {"problems", s.problems}, {"problem_count", s.problem_count}};
   auto& kinds = j["types"] = nlohmann::json::object();
   for (auto const& [k, n] : s.kinds) kinds[std::string(dmap::to_string(k))] = n;
   if (s.first_time) {
@@ -264,7 +276,7 @@ nlohmann::json to_json(summary const& s, bool intervals) {
 int run_info(info_options const& o) {
   int status = ok;
   for (auto const& path : o.paths) {
-    auto s = summarize(path, o.reader);
+    auto s = summarize(path, o.reader, o.intervals);
     if (!s) {
       status = std::max(status, report("rstx info", s.error()));
       continue;

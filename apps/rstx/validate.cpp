@@ -15,6 +15,18 @@ namespace {
 
 constexpr std::size_t max_problems_shown = 20;
 
+/** The problems of one file: all counted, the first few kept (a file can have millions). */
+struct problem_list {
+  std::int64_t count = 0;
+  std::vector<std::string> shown;
+
+  void push_back(std::string what) {
+    ++count;
+    if (shown.size() < max_problems_shown) shown.push_back(std::move(what));
+  }
+  [[nodiscard]] bool empty() const noexcept { return count == 0; }
+};
+
 struct validate_options {
   std::vector<std::string> paths;
   bool strict = false;
@@ -24,9 +36,9 @@ struct validate_options {
 };
 
 /** Checks one file; returns the problems found (empty: valid). Reading errors end the check. */
-std::vector<std::string> check_file(std::string const& path, validate_options const& o, std::int64_t& records,
+problem_list check_file(std::string const& path, validate_options const& o, std::int64_t& records,
                                     std::map<dmap::product, std::int64_t>& kinds, int& status) {
-  std::vector<std::string> problems;
+  problem_list problems;
   auto opt = o.reader;
   opt.recover = true;
   auto rd = dmap::reader::open(path, opt);
@@ -42,10 +54,9 @@ std::vector<std::string> check_file(std::string const& path, validate_options co
       if (dmap::to_string(p) == o.expect) want = p;
   }
   dmap::record r;
-  std::size_t skipped_seen = 0;
   for (;;) {
     auto got = rd->next(r);
-    for_new_skips(*rd, skipped_seen, [&](dmap::skipped_region const& s) {
+    for_new_skips(*rd, [&](dmap::skipped_region const& s) {
       problems.push_back(fmt::format("{} ({} bytes unreadable)", s.reason.message(), s.length));
     });
     if (!got) {
@@ -82,9 +93,10 @@ int run_validate(validate_options const& o) {
                    kinds.empty() ? "?" : dmap::to_string(kinds.begin()->first));
       continue;
     }
-    fmt::print("{}: FAIL: {} problem(s) in {} record(s)\n", path, problems.size(), records);
-    for (std::size_t i = 0; i < problems.size() && i < max_problems_shown; ++i) fmt::print("  {}\n", problems[i]);
-    if (problems.size() > max_problems_shown) fmt::print("  ... and {} more\n", problems.size() - max_problems_shown);
+    fmt::print("{}: FAIL: {} problem(s) in {} record(s)\n", path, problems.count, records);
+    for (auto const& p : problems.shown) fmt::print("  {}\n", p);
+    if (problems.count > static_cast<std::int64_t>(problems.shown.size()))
+      fmt::print("  ... and {} more\n", problems.count - static_cast<std::int64_t>(problems.shown.size()));
   }
   std::fflush(stdout);
   return status;

@@ -48,7 +48,7 @@ void from_dmap(benchmark::State& state) {
   auto const& d = data();
   rstx::fit::thread_pool pool(static_cast<int>(state.range(0)));
   for (auto _ : state) {
-    auto b = rstx::fit::from_dmap(d.records, 0, {}, d.site, {}, {}, rstx::fit::exec_context::cpu(&pool));
+    auto b = rstx::fit::from_dmap(d.records, {}, {}, d.site, {}, {}, rstx::fit::exec_context::cpu(&pool));
     benchmark::DoNotOptimize(b);
   }
   set_rate(state, d.records.size());

@@ -16,7 +16,7 @@ rawacf_fixture const& load_rawacf_fixture(std::string const& path) {
     f.site.bmsep_deg = 3.24;
     f.site.interferometer_m = {0.0, 100.0, 0.0};
     f.site.maxbeam = 16;
-    f.batch = fit::from_dmap(f.records, 0, {}, f.site, {}, {});
+    f.batch = fit::from_dmap(f.records, {}, {}, f.site, {}, {});
     return f;
   }();
   return fixture;

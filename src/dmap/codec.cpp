@@ -1,7 +1,9 @@
 #include "rstx/dmap/codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -25,25 +27,33 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-/** Cursor over one record's bytes; every read is bounds-checked first. */
+/**
+ * Cursor over one record's bytes; every read is bounds-checked first.
+ *
+ * The record is `declared` bytes long, of which the first `b.size()` are at hand. Structural
+ * limits (how much a field may claim) are checked against the declared size; a read that needs
+ * bytes not yet at hand sets `incomplete()` and fails, so a prefix of a record can be checked
+ * before the rest of it has been read (the reader's resynchronisation does that).
+ */
 class parser {
  public:
-  parser(std::span<std::byte const> b, std::int64_t base) : b_(b), base_(base) {}
+  parser(std::span<std::byte const> b, std::size_t declared, std::int64_t base)
+      : b_(b), declared_(declared), base_(base) {}
 
   [[nodiscard]] std::size_t pos() const noexcept { return pos_; }
-  [[nodiscard]] std::size_t left() const noexcept { return b_.size() - pos_; }
+  /** Bytes of the record after the cursor (declared, not necessarily at hand). */
+  [[nodiscard]] std::size_t left() const noexcept { return declared_ - pos_; }
   [[nodiscard]] std::int64_t abs(std::size_t p) const noexcept { return base_ + static_cast<std::int64_t>(p); }
+  /** The last failure was only that the bytes at hand ran out (the record is not all there). */
+  [[nodiscard]] bool incomplete() const noexcept { return incomplete_; }
 
   // Reads a NUL-terminated name; returns its offset and length.
   result<std::pair<std::uint32_t, std::uint32_t>> name(char const* what, std::size_t index) {
-    auto const* start = b_.data() + pos_;
-    auto const* nul = static_cast<std::byte const*>(std::memchr(start, 0, left()));
-    if (nul == nullptr)
-      return fail(errc::bad_string,
-                  fmt::format("the name of {} {} has no terminator before the end of the record", what, index),
-                  abs(pos_));
+    auto const end = terminator();
+    if (!end)
+      return missing_terminator(fmt::format("the name of {} {} has no terminator before the end of the record", what, index));
     auto const off = static_cast<std::uint32_t>(pos_);
-    auto const len = static_cast<std::uint32_t>(nul - start);
+    auto const len = static_cast<std::uint32_t>(*end - pos_);
     pos_ += len + 1;
     return std::pair{off, len};
   }
@@ -52,6 +62,7 @@ class parser {
     if (left() < 1)
       return fail(errc::size_mismatch, fmt::format("field '{}' has no type byte before the end of the record",
                                                    printable(field)), abs(pos_));
+    if (auto r = at_hand(1); !r) return unexpected(std::move(r.error()));
     auto const code = static_cast<std::uint8_t>(b_[pos_]);
     auto const t = type_from_code(code);
     if (!t)
@@ -66,6 +77,7 @@ class parser {
   result<std::int32_t> int32(Describe const& what) {
     if (left() < 4)
       return fail(errc::size_mismatch, fmt::format("{} runs past the end of the record", what()), abs(pos_));
+    if (auto r = at_hand(4); !r) return unexpected(std::move(r.error()));
     std::int32_t v;
     std::memcpy(&v, b_.data() + pos_, 4);
     pos_ += 4;
@@ -74,13 +86,11 @@ class parser {
 
   // Skips one NUL-terminated string value; returns its length (without the NUL).
   result<std::uint32_t> string_value(std::string_view field) {
-    auto const* start = b_.data() + pos_;
-    auto const* nul = static_cast<std::byte const*>(std::memchr(start, 0, left()));
-    if (nul == nullptr)
-      return fail(errc::bad_string,
-                  fmt::format("string value of '{}' has no terminator before the end of the record",
-                              printable(field)), abs(pos_));
-    auto const len = static_cast<std::uint32_t>(nul - start);
+    auto const end = terminator();
+    if (!end)
+      return missing_terminator(fmt::format("string value of '{}' has no terminator before the end of the record",
+                                            printable(field)));
+    auto const len = static_cast<std::uint32_t>(*end - pos_);
     pos_ += len + 1;
     return len;
   }
@@ -90,6 +100,7 @@ class parser {
       return fail(errc::size_mismatch,
                   fmt::format("value of '{}' needs {} bytes but only {} remain in the record", printable(field), n,
                               left()), abs(pos_));
+    if (auto r = at_hand(static_cast<std::size_t>(n)); !r) return r;
     pos_ += n;
     return {};
   }
@@ -112,33 +123,34 @@ class parser {
   }
 
  private:
+  /** Position of the next NUL within the record, or nullopt (incomplete() tells whether the
+   *  record simply is not all at hand yet). */
+  std::optional<std::size_t> terminator() {
+    auto const* start = b_.data() + pos_;
+    auto const* nul = static_cast<std::byte const*>(std::memchr(start, 0, b_.size() - pos_));
+    if (nul != nullptr) return static_cast<std::size_t>(nul - b_.data());
+    incomplete_ = b_.size() < declared_;
+    return std::nullopt;
+  }
+  unexpected missing_terminator(std::string what) const { return fail(errc::bad_string, std::move(what), abs(pos_)); }
+  /** n more bytes must be at hand (they are within the record: checked by the caller). */
+  result<void> at_hand(std::size_t n) {
+    if (n <= b_.size() - pos_) return {};
+    incomplete_ = true;
+    return fail(errc::truncated, "the record is not all at hand", abs(pos_));
+  }
+
   std::span<std::byte const> b_;
+  std::size_t declared_;
   std::int64_t base_;
   std::size_t pos_ = 0;
+  bool incomplete_ = false;
 };
 
-}  // namespace
-
-record_header read_header(std::span<std::byte const> bytes) noexcept {
-  RSTX_ASSERT(bytes.size() >= header_size);
-  record_header h;
-  std::memcpy(&h.code, bytes.data(), 4);
-  std::memcpy(&h.size, bytes.data() + 4, 4);
-  std::memcpy(&h.num_scalars, bytes.data() + 8, 4);
-  std::memcpy(&h.num_arrays, bytes.data() + 12, 4);
-  return h;
-}
-
-result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int64_t base_offset) {
-  out.clear();
-  if (bytes.size() < header_size)
-    return fail(errc::truncated, fmt::format("record has {} bytes, fewer than its 16-byte header", bytes.size()),
-                base_offset);
-  auto const h = read_header(bytes);
-  if (h.size < static_cast<std::int32_t>(header_size) || static_cast<std::uint64_t>(h.size) != bytes.size())
-    return fail(errc::bad_header,
-                fmt::format("record size field says {} bytes but the record holds {}", h.size, bytes.size()),
-                base_offset + 4);
+/** Checks a record's header: its size, and field counts that its size can hold. */
+result<void> check_header(record_header const& h, std::int64_t base_offset) {
+  if (h.size < static_cast<std::int32_t>(header_size))
+    return fail(errc::bad_header, fmt::format("record size field is {} (at least 16 expected)", h.size), base_offset + 4);
   std::int64_t const body = h.size - static_cast<std::int64_t>(header_size);
   if (h.num_scalars < 0 || h.num_arrays < 0)
     return fail(errc::bad_header,
@@ -149,15 +161,24 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
                 fmt::format("{} scalars and {} arrays cannot fit in a record of {} bytes", h.num_scalars,
                             h.num_arrays, h.size),
                 base_offset + 8);
+  if (std::int64_t{h.num_scalars} + h.num_arrays > max_record_fields)
+    return fail(errc::too_large,
+                fmt::format("{} scalars and {} arrays: more than the {} fields a record may have", h.num_scalars,
+                            h.num_arrays, max_record_fields),
+                base_offset + 8);
+  return {};
+}
 
-  out.store_.assign(bytes.begin(), bytes.end());
-  out.code_ = h.code;
-  out.scalars_.reserve(static_cast<std::size_t>(h.num_scalars));
-  out.arrays_.reserve(static_cast<std::size_t>(h.num_arrays));
-  std::span<std::byte const> const b(out.store_);
-  parser p(b, base_offset);
+/** Receives the fields of a record as they are parsed (or nothing, when only checking). */
+struct field_sink {
+  std::vector<detail::field_entry>* scalars = nullptr;
+  std::vector<detail::field_entry>* arrays = nullptr;
+};
+
+/** Parses the fields of a record whose header `h` has been checked, with `p` at its start. */
+result<void> parse_fields(record_header const& h, field_sink sink, parser& p) {
   auto const past_header = p.skip(header_size, {});
-  RSTX_ASSERT(past_header.has_value());
+  if (!past_header) return past_header;
 
   for (std::int32_t i = 0; i < h.num_scalars; ++i) {
     auto start = p.field_start("scalar", static_cast<std::size_t>(i));
@@ -174,7 +195,7 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
       e.data_len = static_cast<std::uint32_t>(type_size(e.t));
     }
     e.chunk_len = static_cast<std::uint32_t>(p.pos()) - e.chunk_off;
-    out.scalars_.push_back(e);
+    if (sink.scalars != nullptr) sink.scalars->push_back(e);
   }
 
   for (std::int32_t i = 0; i < h.num_arrays; ++i) {
@@ -203,18 +224,19 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
     bool zero = false;
     for (std::uint32_t d = 0; d < e.ndim; ++d) {
       auto const dim_pos = p.pos();
-      std::int32_t const extent = *p.int32([] { return std::string("extent"); });  // fits: checked above
-      if (extent < 0)
+      auto extent = p.int32([] { return std::string("extent"); });  // within the record: checked above
+      if (!extent) return unexpected(std::move(extent.error()));       // (but perhaps not at hand yet)
+      if (*extent < 0)
         return fail(errc::bad_dims,
-                    fmt::format("array '{}' has negative extent {} in dimension {}", printable(field), extent, d),
+                    fmt::format("array '{}' has negative extent {} in dimension {}", printable(field), *extent, d),
                     p.abs(dim_pos));
-      if (extent == 0) zero = true;
-      if (!zero && static_cast<std::uint64_t>(extent) > limit / count)
+      if (*extent == 0) zero = true;
+      if (!zero && static_cast<std::uint64_t>(*extent) > limit / count)
         return fail(errc::bad_dims,
                     fmt::format("array '{}' declares more elements than its record can hold (extent {} in "
-                                "dimension {})", printable(field), extent, d),
+                                "dimension {})", printable(field), *extent, d),
                     p.abs(dim_pos));
-      if (!zero) count *= static_cast<std::uint64_t>(extent);
+      if (!zero) count *= static_cast<std::uint64_t>(*extent);
     }
     e.count = zero ? 0 : count;
     e.data_off = static_cast<std::uint32_t>(p.pos());
@@ -228,7 +250,7 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
     }
     e.data_len = static_cast<std::uint32_t>(p.pos()) - e.data_off;
     e.chunk_len = static_cast<std::uint32_t>(p.pos()) - e.chunk_off;
-    out.arrays_.push_back(e);
+    if (sink.arrays != nullptr) sink.arrays->push_back(e);
   }
 
   if (p.left() != 0)
@@ -236,6 +258,55 @@ result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int
                 fmt::format("record declares {} bytes but its {} scalars and {} arrays end after {}", h.size,
                             h.num_scalars, h.num_arrays, p.pos()),
                 p.abs(p.pos()));
+  return {};
+}
+
+}  // namespace
+
+record_header read_header(std::span<std::byte const> bytes) noexcept {
+  RSTX_ASSERT(bytes.size() >= header_size);
+  record_header h;
+  std::memcpy(&h.code, bytes.data(), 4);
+  std::memcpy(&h.size, bytes.data() + 4, 4);
+  std::memcpy(&h.num_scalars, bytes.data() + 8, 4);
+  std::memcpy(&h.num_arrays, bytes.data() + 12, 4);
+  return h;
+}
+
+std::optional<error> check_record_start(std::span<std::byte const> prefix, std::int64_t base_offset) {
+  if (prefix.size() < header_size) return std::nullopt;
+  auto const h = read_header(prefix);
+  if (auto c = check_header(h, base_offset); !c) return std::move(c.error());
+  auto const declared = static_cast<std::size_t>(h.size);
+  parser p(prefix.first(std::min(prefix.size(), declared)), declared, base_offset);
+  auto parsed = parse_fields(h, {}, p);
+  if (parsed || p.incomplete()) return std::nullopt;
+  return std::move(parsed.error());
+}
+
+result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int64_t base_offset) {
+  out.clear();
+  if (bytes.size() < header_size)
+    return fail(errc::truncated, fmt::format("record has {} bytes, fewer than its 16-byte header", bytes.size()),
+                base_offset);
+  auto const h = read_header(bytes);
+  if (h.size >= static_cast<std::int32_t>(header_size) && static_cast<std::uint64_t>(h.size) != bytes.size())
+    return fail(errc::bad_header,
+                fmt::format("record size field says {} bytes but the record holds {}", h.size, bytes.size()),
+                base_offset + 4);
+  if (auto c = check_header(h, base_offset); !c) return c;
+
+  // The fields are checked where the bytes are, and the bytes copied only once they all are valid
+  // (a resynchronising reader tries many candidates that fail).
+  out.scalars_.reserve(static_cast<std::size_t>(h.num_scalars));
+  out.arrays_.reserve(static_cast<std::size_t>(h.num_arrays));
+  parser p(bytes, bytes.size(), base_offset);
+  if (auto parsed = parse_fields(h, {&out.scalars_, &out.arrays_}, p); !parsed) {
+    out.clear();
+    return parsed;
+  }
+  out.store_.assign(bytes.begin(), bytes.end());
+  out.code_ = h.code;
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <utility>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -34,6 +35,13 @@ compression detect_compression(std::span<std::byte const> h) noexcept {
 namespace {
 constexpr std::size_t read_chunk = std::size_t{1} << 17;
 constexpr std::byte sync_pattern[4] = {std::byte{0x01}, std::byte{0x00}, std::byte{0x01}, std::byte{0x00}};
+// Decompressors emit a block before checking its checksum, so a damaged block first shows up as
+// nonsense records; reading this far past a failed record brings the checksum failure to light.
+constexpr std::size_t compressed_block_reach = std::size_t{1} << 20;  // bzip2 blocks are at most 900 kB
+
+/** Window capacity for n bytes from the read position: room for n plus a quarter more (at least a
+ *  read chunk), so that moving the unread bytes to the front costs at most 4x the bytes consumed. */
+constexpr std::size_t window_for(std::size_t n) noexcept { return n + std::max(read_chunk, n / 4); }
 }  // namespace
 
 struct reader::impl {
@@ -52,24 +60,30 @@ struct reader::impl {
   std::int64_t index = 0;
   std::int64_t last_offset = -1;
   bool source_failed = false;  // I/O or decompression error: there is nothing to resynchronise on
-  std::vector<skipped_region> skipped;
+  std::vector<skipped_region> skipped;  // not yet taken; at most opt.max_pending_skips
+  skip_totals totals;
   std::optional<error> sticky;
 
   [[nodiscard]] std::size_t avail() const noexcept { return end - beg; }
 
-  /** Makes at least n bytes available from beg, unless the input ends first. */
+  /**
+   * Makes at least n bytes available from beg, unless the input ends first. The window grows for
+   * a large n and shrinks back once a smaller one will do, so a single large record (or the reach
+   * after a damaged one) does not keep its memory for the rest of the run.
+   */
   result<void> fill(std::size_t n) {
     if (avail() >= n || eof) return {};
     if (win.size() - beg < n) {
       if (avail() > 0) std::memmove(win.data(), win.data() + beg, avail());
       end -= beg;
       beg = 0;
-      if (win.size() < n) win.resize(std::max(n, read_chunk));
+      std::size_t const want = window_for(n);
+      if (win.size() < n || win.size() > 2 * want) {
+        win.resize(want);
+        win.shrink_to_fit();
+      }
     }
     while (avail() < n && !eof) {
-      if (end == win.size()) {  // window full of unread data smaller than n cannot happen, but grow safely
-        win.resize(win.size() * 2);
-      }
       auto got = src->read(win.data() + end, win.size() - end);
       if (!got) {
         source_failed = true;
@@ -86,14 +100,17 @@ struct reader::impl {
     pos += static_cast<std::int64_t>(n);
   }
 
-  /** Tries to read one record at the current position without skipping anything. */
-  result<bool> read_here(record& out) {
+  [[nodiscard]] std::span<std::byte const> at_hand(std::size_t n) const noexcept {
+    return {win.data() + beg, std::min(n, avail())};
+  }
+
+  /** The declared size of the record starting here, once its header has been checked. */
+  result<std::size_t> record_size() {
     if (auto f = fill(header_size); !f) return unexpected(std::move(f.error()));
-    if (avail() == 0) return false;
     if (avail() < header_size)
       return fail(errc::truncated,
                   fmt::format("input ends {} bytes into a record header (16 bytes)", avail()), pos);
-    auto const h = read_header(std::span<std::byte const>(win.data() + beg, header_size));
+    auto const h = read_header(at_hand(header_size));
     if (h.size < static_cast<std::int32_t>(header_size))
       return fail(errc::bad_header, fmt::format("record size field is {} (at least 16 expected)", h.size), pos + 4);
     if (static_cast<std::uint64_t>(h.size) > opt.max_record_bytes)
@@ -101,17 +118,59 @@ struct reader::impl {
                   fmt::format("record size field is {} bytes, above the limit of {} bytes", h.size,
                               opt.max_record_bytes),
                   pos + 4);
-    auto const size = static_cast<std::size_t>(h.size);
-    if (auto f = fill(size); !f) return unexpected(std::move(f.error()));
+    return static_cast<std::size_t>(h.size);
+  }
+
+  /** Decodes the record of `size` bytes starting here (all of them must be at hand). */
+  result<bool> take_record(record& out, std::size_t size) {
     if (avail() < size)
       return fail(errc::truncated,
                   fmt::format("record declares {} bytes but the input ends after {}", size, avail()), pos);
-    if (auto d = decode_into(out, std::span<std::byte const>(win.data() + beg, size), pos); !d)
-      return unexpected(std::move(d.error()));
+    if (auto d = decode_into(out, at_hand(size), pos); !d) return unexpected(std::move(d.error()));
     last_offset = pos;
     advance(size);
     ++index;
     return true;
+  }
+
+  /** Tries to read one record at the current position without skipping anything. */
+  result<bool> read_here(record& out) {
+    if (auto f = fill(header_size); !f) return unexpected(std::move(f.error()));
+    if (avail() == 0) return false;
+    auto const size = record_size();
+    if (!size) return unexpected(std::move(size.error()));
+    if (auto f = fill(*size); !f) return unexpected(std::move(f.error()));
+    return take_record(out, *size);
+  }
+
+  /**
+   * Recover mode: whether a valid record starts at this sync pattern. Its fields are checked where
+   * they lie as they arrive (the bytes at hand first, then twice as many each round), so that a
+   * candidate with a large declared size but nonsense fields costs a few bytes of checking and no
+   * reading ahead or copying. Only a record that checks out whole is decoded.
+   */
+  result<bool> read_candidate(record& out) {
+    auto const size = record_size();
+    if (!size) return unexpected(std::move(size.error()));
+    std::size_t have = std::min(*size, avail());
+    for (;;) {
+      if (auto bad = check_record_start(at_hand(have), pos)) return unexpected(std::move(*bad));
+      if (have == *size) break;
+      std::size_t const more = std::min(*size, std::max(2 * have, have + read_chunk));
+      if (auto f = fill(more); !f) return unexpected(std::move(f.error()));
+      if (avail() < more)
+        return fail(errc::truncated,
+                    fmt::format("record declares {} bytes but the input ends after {}", *size, avail()), pos);
+      have = more;
+    }
+    return take_record(out, *size);
+  }
+
+  void note_skipped(skipped_region region) {
+    ++totals.stretches;
+    totals.bytes += region.length;
+    if (skipped.size() < opt.max_pending_skips) skipped.push_back(std::move(region));
+    else ++totals.dropped;
   }
 
   /** Recover mode: after a failure at the current position, finds the next valid record. */
@@ -126,7 +185,7 @@ struct reader::impl {
         advance(avail());
         region.length = pos - region.offset;
         region.next_record = index;
-        skipped.push_back(std::move(region));
+        note_skipped(std::move(region));
         return false;
       }
       auto const* first = win.data() + beg;
@@ -143,11 +202,11 @@ struct reader::impl {
       }
       advance(static_cast<std::size_t>(hit - first));
       auto const candidate = pos;
-      auto got = read_here(out);
+      auto got = read_candidate(out);
       if (got && *got) {
         region.length = candidate - region.offset;
         region.next_record = index - 1;
-        skipped.push_back(std::move(region));
+        note_skipped(std::move(region));
         return true;
       }
       if (!got && source_failed) return fail_sticky(std::move(got.error()));
@@ -159,16 +218,14 @@ struct reader::impl {
     if (sticky) return unexpected(*sticky);
     auto got = read_here(out);
     if (got) {
-      if (!*got && opt.reject_empty && index == 0 && skipped.empty())
+      if (!*got && opt.reject_empty && index == 0 && totals.stretches == 0)
         return fail_sticky(error(errc::truncated, "the input is empty (no records)", 0));
       return *got;
     }
     if (source_failed) return fail_sticky(std::move(got.error()));
     if (comp != compression::none) {
-      // Decompressors emit a block before checking its checksum, so a damaged block first shows up
-      // as nonsense records. Read one block further: a checksum failure there is the real cause.
-      constexpr std::size_t max_block = std::size_t{1} << 20;  // bzip2 blocks are at most 900 kB
-      if (auto f = fill(avail() + max_block); !f) return fail_sticky(error(f.error().code, f.error().what, pos));
+      if (auto f = fill(compressed_block_reach); !f)
+        return fail_sticky(error(f.error().code, f.error().what, pos));
     }
     if (!opt.recover) return fail_sticky(std::move(got.error()));
     return resync(out, std::move(got.error()));
@@ -237,6 +294,8 @@ std::int64_t reader::last_record_offset() const noexcept { return impl_->last_of
 compression reader::input_compression() const noexcept { return impl_->comp; }
 std::string const& reader::source_name() const noexcept { return impl_->name; }
 std::span<skipped_region const> reader::skipped() const noexcept { return impl_->skipped; }
+std::vector<skipped_region> reader::take_skipped() { return std::exchange(impl_->skipped, {}); }
+skip_totals reader::skipped_totals() const noexcept { return impl_->totals; }
 
 result<std::vector<record>> read_file(std::string const& path, reader_options const& opt) {
   auto rd = reader::open(path, opt);

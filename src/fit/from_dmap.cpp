@@ -221,7 +221,7 @@ std::optional<error> check_rawacf(dmap::rawacf_view const& raw, input_limits con
   return std::nullopt;
 }
 
-rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first_index,
+rawacf_batch from_dmap(std::span<dmap::record const> records, std::span<std::int64_t const> indices,
                        std::span<std::int64_t const> offsets, radar::site const& site, tdiff_selection const& tdiff,
                        input_limits const& limits, exec_context const& ctx, rawacf_batch recycled) {
   auto const n = static_cast<std::int64_t>(records.size());
@@ -252,7 +252,7 @@ rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first
   std::int32_t lag_stride = 1;
   std::vector<std::int64_t> slot(records.size(), -1);
   for (std::size_t k = 0; k < records.size(); ++k) {
-    auto const index = first_index + static_cast<std::int64_t>(k);
+    auto const index = k < indices.size() ? indices[k] : static_cast<std::int64_t>(k);
     if (reasons[k]) {
       auto e = std::move(*reasons[k]);
       e.record = index;

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <ctime>
-#include <thread>
 #include <filesystem>
+#include <new>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -35,7 +37,8 @@ result<run_setup> setup_run(radar::radar_table const& radars, dmap::radar_parms 
       dir = *env;
     }
     // RST skips a radar without a calibration file; lookups then find nothing.
-    if (std::filesystem::exists(dir + "/tdiff.dat." + s.radar.codes.front())) {
+    std::error_code ec;  // a directory that cannot be searched counts as no file, as in RST
+    if (std::filesystem::exists(dir + "/tdiff.dat." + s.radar.codes.front(), ec)) {
       auto table = radar::tdiff_table::load(s.radar.codes.front(), dir);
       if (!table) return unexpected(std::move(table.error()));
       s.calibration = std::move(*table);
@@ -56,30 +59,64 @@ struct chunk {
   bool end = false;                   // the input ended after these records
 };
 
+// A chunk ends at its record count or once its records and the batch they make come to this many
+// bytes, whichever comes first, so that memory follows neither the records' size nor their number
+// of fields (two chunks are in flight: one read ahead while the other is fitted). Real rawacf
+// chunks of 64 records take 2-5 MB; only unusual or hostile records meet the limit.
+constexpr std::size_t chunk_bytes = std::size_t{8} << 20;
+// A record slot that held more than this gives its memory back once its chunk is done.
+constexpr std::size_t slot_keep_bytes = std::size_t{1} << 20;
+
+/** Bytes the converted batch will need per range and lag (acf and xcf, complex floats). */
+constexpr std::size_t batch_bytes_per_lag = 2 * 2 * sizeof(float);
+
+/** The rawacf batch a record adds, from its nrang and mplgs (0 when they are absent). */
+std::size_t batch_estimate(dmap::record const& r, std::size_t& lag_stride) {
+  auto const nrang = r.find_scalar_last("nrang", dmap::type::short_);
+  auto const mplgs = r.find_scalar_last("mplgs", dmap::type::short_);
+  if (!nrang || !mplgs) return 0;
+  lag_stride = std::max<std::size_t>(lag_stride, static_cast<std::size_t>(std::max<std::int16_t>(0, mplgs->as<std::int16_t>())));
+  return static_cast<std::size_t>(std::max<std::int16_t>(0, nrang->as<std::int16_t>()));
+}
+
 /** Reads the input in chunks; keeps the stream index of records and skipped stretches. */
 class chunk_reader {
  public:
   chunk_reader(dmap::reader& in, std::size_t capacity) : in_(in), capacity_(capacity) {}
 
-  void read(chunk& c) {
+  /** Fills `c` with the next records; never throws (running out of memory ends the input with an error). */
+  void read(chunk& c) noexcept {
+    try {
+      read_records(c);
+    } catch (std::bad_alloc const&) {
+      c.fatal = error(errc::internal, "out of memory while reading the input", in_.offset()).at(in_.source_name(), next_index_);
+    }
+  }
+
+ private:
+  void read_records(chunk& c) {
     if (c.records.size() < capacity_) c.records.resize(capacity_);
     c.index.clear();
     c.offset.clear();
     c.skipped.clear();
     c.fatal.reset();
     c.end = false;
+    std::size_t record_bytes = 0;
+    std::size_t ranges = 0;
+    std::size_t lag_stride = 0;
     while (c.index.size() < capacity_) {
-      auto got = in_.next(c.records[c.index.size()]);
+      auto& slot = c.records[c.index.size()];
+      auto got = in_.next(slot);
       if (!got) {
         c.fatal = std::move(got.error());
         c.fatal->record = next_index_;
         return;
       }
-      auto const regions = in_.skipped();
-      for (; regions_seen_ < regions.size(); ++regions_seen_) {
-        error reason = regions[regions_seen_].reason;
+      auto regions = in_.take_skipped();
+      for (std::size_t k = 0; k < regions.size(); ++k) {
+        error reason = std::move(regions[k].reason);
         reason.record = next_index_++;
-        if (!*got && regions_seen_ + 1 == regions.size() && reason.code == errc::truncated) {
+        if (!*got && k + 1 == regions.size() && reason.code == errc::truncated) {
           c.fatal = std::move(reason);  // the input ends inside a record
           return;
         }
@@ -91,13 +128,14 @@ class chunk_reader {
       }
       c.index.push_back(next_index_++);
       c.offset.push_back(in_.last_record_offset());
+      record_bytes += slot.memory_bytes();
+      ranges += batch_estimate(slot, lag_stride);
+      if (record_bytes + ranges * lag_stride * batch_bytes_per_lag >= chunk_bytes) return;
     }
   }
 
- private:
   dmap::reader& in_;
   std::size_t capacity_;
-  std::size_t regions_seen_ = 0;
   std::int64_t next_index_ = 0;
 };
 
@@ -138,8 +176,10 @@ class chunk_processor {
     // hdw.dat maxrange is not a hard limit in practice (RST ignores it; data exceed it), so the
     // check is what the record holds: nrang <= pwr0 extent, in check_rawacf.
     input_limits const limits;
-    batch_ = from_dmap(records, n > 0 ? c.index.front() : 0, c.offset, setup_ ? setup_->site : no_site_, tdiff,
-                       limits, ctx_, std::move(batch_));
+    batch_ = from_dmap(records, c.index, c.offset, setup_ ? setup_->site : no_site_, tdiff, limits, ctx_,
+                       std::move(batch_));
+    for (auto& r : c.records)  // converted: a slot that held a large record lets its memory go
+      if (r.memory_bytes() > slot_keep_bytes) r = dmap::record{};
 
     // Records left out (undecodable stretches and unfittable records), reported in input order;
     // in strict mode the first one ends the run and only the records before it are written.
@@ -223,24 +263,31 @@ result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::ra
   bool const read_ahead = ctx.pool != nullptr && ctx.pool->size() > 1;
   std::int32_t const chunk_records = opt.chunk_records > 0 ? opt.chunk_records : (read_ahead ? 64 : 8);
   chunk_reader reader(in, static_cast<std::size_t>(chunk_records));
-  chunk_processor processor(in, out, radars, opt, ctx, callbacks);
-  chunk current, next;
-  reader.read(current);
-  for (;;) {
-    bool const more = !current.end && !current.fatal;
-    std::thread ahead;
-    if (more && read_ahead) ahead = std::thread([&] {
-      name_this_thread("rstx-read");
-      reader.read(next);
-    });
-    auto done = processor.process(current);
-    if (ahead.joinable()) ahead.join();
-    if (!done) return unexpected(std::move(done.error()));
-    if (!more) break;
-    if (!read_ahead) reader.read(next);
-    std::swap(current, next);
+  try {
+    chunk_processor processor(in, out, radars, opt, ctx, callbacks);
+    chunk current, next;
+    reader.read(current);
+    for (;;) {
+      bool const more = !current.end && !current.fatal;
+      result<void> done;
+      {
+        // Joined when this scope ends, also when process() throws (chunk_reader::read never does).
+        std::jthread ahead;
+        if (more && read_ahead) ahead = std::jthread([&] {
+          name_this_thread("rstx-read");
+          reader.read(next);
+        });
+        done = processor.process(current);
+      }
+      if (!done) return unexpected(std::move(done.error()));
+      if (!more) break;
+      if (!read_ahead) reader.read(next);
+      std::swap(current, next);
+    }
+    return processor.summary;
+  } catch (std::bad_alloc const&) {
+    return unexpected(error(errc::internal, "out of memory while fitting", in.offset()).at(in.source_name()));
   }
-  return processor.summary;
 }
 
 }  // namespace rstx::fit

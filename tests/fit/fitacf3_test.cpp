@@ -23,7 +23,7 @@ fit::rawacf_batch synthetic_batch() {
   site.bmsep_deg = 3.24;
   site.interferometer_m = {0.0, 100.0, 0.0};
   site.maxbeam = 16;
-  return fit::from_dmap(*recs, 0, {}, site, {}, {});
+  return fit::from_dmap(*recs, {}, {}, site, {}, {});
 }
 
 bool identical(fit::host_fit_batch const& a, fit::host_fit_batch const& b) {
@@ -123,7 +123,7 @@ TEST(fitacf3, records_with_different_shapes_in_one_batch) {
   site.interferometer_m = {0.0, 100.0, 0.0};
   site.maxbeam = 16;
   site.bmsep_deg = 3.5;
-  auto const batch = fit::from_dmap(mixed, 0, {}, site, {}, {});
+  auto const batch = fit::from_dmap(mixed, {}, {}, site, {}, {});
   ASSERT_TRUE(batch.rejected.empty());
   EXPECT_EQ(batch.acf.rec[2].range_begin, 175);
   auto const together = fit::fitacf3(batch.acf.view());
@@ -131,7 +131,7 @@ TEST(fitacf3, records_with_different_shapes_in_one_batch) {
   // Each record fitted alone gives the same result as in the mixed batch.
   for (std::size_t k = 0; k < mixed.size(); ++k) {
     std::vector<dmap::record> one = {mixed[k]};
-    auto const single = fit::from_dmap(one, 0, {}, site, {}, {});
+    auto const single = fit::from_dmap(one, {}, {}, site, {}, {});
     auto const alone = fit::fitacf3(single.acf.view());
     ASSERT_TRUE(alone);
     auto const begin = together->rec(static_cast<std::int32_t>(k)).range_begin;
@@ -167,7 +167,7 @@ TEST(fitacf3, baseline_and_best_code_paths_give_the_same_bits) {
   for (auto const& input : inputs) {
     auto recs = dmap::read_file(input.string());
     ASSERT_TRUE(recs) << input;
-    auto batch = fit::from_dmap(*recs, 0, {}, site, {}, {});
+    auto batch = fit::from_dmap(*recs, {}, {}, site, {}, {});
     if (batch.acf.rec.empty()) continue;
     auto const best = fit::fitacf3(batch.acf.view());
     auto const base = fit::fitacf3(batch.acf.view(), baseline);

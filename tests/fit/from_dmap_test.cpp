@@ -39,17 +39,19 @@ std::vector<float> floats(dmap::record const& r, char const* name) { return r.fi
 void expect_rejected(dmap::record const& bad, errc code, std::string const& words) {
   SCOPED_TRACE(words);
   std::vector<dmap::record> recs = {borealis_records()[0], bad, borealis_records()[1]};
+  // Stream indices with gaps (stretches skipped between the records) label the records as given.
+  std::vector<std::int64_t> const indices = {40, 43, 44};
   std::vector<std::int64_t> const offsets = {0, 73000, 146000};
   auto const site = cly_site();
-  auto batch = fit::from_dmap(recs, 40, offsets, site, {}, {});
+  auto batch = fit::from_dmap(recs, indices, offsets, site, {}, {});
   ASSERT_EQ(batch.rejected.size(), 1U);
   auto const& rej = batch.rejected.front();
-  EXPECT_EQ(rej.index, 41);
-  EXPECT_EQ(rej.reason.record, 41);
+  EXPECT_EQ(rej.index, 43);
+  EXPECT_EQ(rej.reason.record, 43);
   EXPECT_EQ(rej.reason.offset, 73000);
   EXPECT_EQ(rej.reason.code, code) << rej.reason.message();
   EXPECT_NE(rej.reason.what.find(words), std::string::npos) << rej.reason.what;
-  ASSERT_EQ(batch.input_index, (std::vector<std::int64_t>{40, 42}));
+  ASSERT_EQ(batch.input_index, (std::vector<std::int64_t>{40, 44}));
   auto fitted = fit::fitacf3(batch.acf.view());
   ASSERT_TRUE(fitted) << fitted.error().message();
   EXPECT_EQ(fitted->n_rec(), 2);
@@ -63,7 +65,7 @@ dmap::record base() { return borealis_records()[0]; }
 
 TEST(from_dmap, good_records_are_all_converted) {
   auto const site = cly_site();
-  auto batch = fit::from_dmap(borealis_records(), 0, {}, site, {}, {});
+  auto batch = fit::from_dmap(borealis_records(), {}, {}, site, {}, {});
   EXPECT_TRUE(batch.rejected.empty());
   ASSERT_EQ(batch.acf.rec.size(), 2U);
   EXPECT_EQ(batch.acf.lag_stride, 22);
@@ -86,7 +88,7 @@ TEST(from_dmap, nrang_above_a_configured_limit) {
   std::vector<dmap::record> recs = {base()};
   fit::input_limits limits;
   limits.max_ranges = 75;
-  auto batch = fit::from_dmap(recs, 0, {}, cly_site(), {}, limits);
+  auto batch = fit::from_dmap(recs, {}, {}, cly_site(), {}, limits);
   ASSERT_EQ(batch.rejected.size(), 1U);
   EXPECT_NE(batch.rejected[0].reason.what.find("hardware limit of 75"), std::string::npos);
 }
@@ -158,7 +160,7 @@ TEST(from_dmap, nan_xcfd_is_ignored_without_xcf) {
   xcfd[5] = std::numeric_limits<float>::quiet_NaN();
   auto r = with_scalar<std::int16_t>(with_array<float>(base(), "xcfd", {2, 22, 100}, xcfd), "xcf", 0);
   std::vector<dmap::record> recs = {r};
-  auto batch = fit::from_dmap(recs, 0, {}, cly_site(), {}, {});
+  auto batch = fit::from_dmap(recs, {}, {}, cly_site(), {}, {});
   EXPECT_TRUE(batch.rejected.empty());
 }
 
@@ -181,7 +183,7 @@ TEST(from_dmap, rst_quirks_are_reproduced_not_rejected) {
   slist[3] = 60;  // range 60 listed twice: RST keeps the later one (the original row 60)
   auto r = with_scalar<std::int16_t>(with_array<std::int16_t>(base(), "slist", {100}, slist), "nrang", 80);
   std::vector<dmap::record> recs = {r};
-  auto batch = fit::from_dmap(recs, 0, {}, cly_site(), {}, {});
+  auto batch = fit::from_dmap(recs, {}, {}, cly_site(), {}, {});
   ASSERT_TRUE(batch.rejected.empty());
   EXPECT_EQ(batch.acf.rec[0].nrang, 80);
   auto const acfd = floats(base(), "acfd");

@@ -58,7 +58,7 @@ TEST(to_dmap, origin_time_is_asctime_without_newline) {
 
 TEST(to_dmap, fitacf3_layout_equals_rst) {
   auto const& recs = fit::test::borealis_records();
-  auto const batch = fit::from_dmap(recs, 0, {}, cly(), {}, {});
+  auto const batch = fit::from_dmap(recs, {}, {}, cly(), {}, {});
   auto const out = fit::fitacf3(batch.acf.view());
   ASSERT_TRUE(out);
   auto const ref = dmap::read_file(rstx::test::shared_path("data/real/test.rawacf.rst-fitacf3.fitacf").string());
@@ -79,7 +79,7 @@ TEST(to_dmap, no_xcf_block_without_xcf_and_nothing_after_pwr0_without_fits) {
   auto const no_xcf = fit::test::with_scalar<std::int16_t>(recs[0], "xcf", 0);
   auto const nothing = fit::test::with_scalar<std::int16_t>(recs[1], "nave", 3);  // noise cut removes all
   std::vector<dmap::record> in = {no_xcf, nothing};
-  auto const batch = fit::from_dmap(in, 0, {}, cly(), {}, {});
+  auto const batch = fit::from_dmap(in, {}, {}, cly(), {}, {});
   auto const out = fit::fitacf3(batch.acf.view());
   ASSERT_TRUE(out);
   dmap::record r;
@@ -96,7 +96,7 @@ TEST(to_dmap, no_xcf_block_without_xcf_and_nothing_after_pwr0_without_fits) {
 
 TEST(to_dmap, fitacf25_layout_and_slist_from_either_flag) {
   auto const& recs = fit::test::borealis_records();
-  auto const batch = fit::from_dmap(recs, 0, {}, cly(), {}, {});
+  auto const batch = fit::from_dmap(recs, {}, {}, cly(), {}, {});
   fit::host_fit_batch out(batch.acf.view(), fit::fit_algorithm::fitacf25);
   auto v = out.view();
   v.qflg[5] = 1;
@@ -128,7 +128,7 @@ TEST(to_dmap, lag_table_rows_follow_mplgexs_and_mppul_the_pulse_table) {
   auto r0 = fit::test::with_array<std::int16_t>(recs[0], "ltab", {2, 25}, ltab);
   r0 = fit::test::with_scalar<std::int16_t>(r0, "mplgexs", 24);
   std::vector<dmap::record> in = {r0};
-  auto const batch = fit::from_dmap(in, 0, {}, cly(), {}, {});
+  auto const batch = fit::from_dmap(in, {}, {}, cly(), {}, {});
   ASSERT_TRUE(batch.rejected.empty());
   auto const out = fit::fitacf3(batch.acf.view());
   dmap::record r;

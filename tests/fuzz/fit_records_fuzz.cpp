@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   if (!records || records->empty()) return 0;
   static auto const site = clyde_like_site();
 
-  auto batch = rstx::fit::from_dmap(*records, 0, {}, site, {}, {.max_ranges = site.maxrange});
+  auto batch = rstx::fit::from_dmap(*records, {}, {}, site, {}, {.max_ranges = site.maxrange});
   for (auto algorithm : {rstx::fit::fit_algorithm::fitacf3, rstx::fit::fit_algorithm::fitacf25}) {
     if (!rstx::fit::algorithm_available(algorithm) || batch.input_index.empty()) continue;
     auto fitted = rstx::fit::fit_records(batch.acf.view(), {.algorithm = algorithm});

@@ -5,10 +5,13 @@
  *
  * The decoder checks every count, extent, type code and terminator against the record's declared
  * size before reading, and requires the fields to fill the record exactly. Allocation is bounded by
- * the record's size. NaN and infinities are ordinary values at this layer.
+ * the record's size (and its field count by `max_record_fields`). The bytes are checked where they
+ * are and copied only when the whole record is valid. NaN and infinities are ordinary values at
+ * this layer.
  */
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -34,6 +37,14 @@ struct record_header {
  * Errors carry the byte offset `base_offset + position` of the offending byte.
  */
 [[nodiscard]] result<void> decode_into(record& out, std::span<std::byte const> bytes, std::int64_t base_offset = 0);
+
+/**
+ * Checks what is at hand of a record that may not have arrived whole: `prefix` holds its first
+ * bytes (the header and as many more as are available). Returns the first error those bytes
+ * already show, or nothing when they are consistent so far (the rest may still be wrong, which
+ * decode_into finds). Allocates nothing; costs at most one pass over `prefix`.
+ */
+[[nodiscard]] std::optional<error> check_record_start(std::span<std::byte const> prefix, std::int64_t base_offset = 0);
 
 /** decode_into into a new record. */
 [[nodiscard]] result<record> decode(std::span<std::byte const> bytes, std::int64_t base_offset = 0);

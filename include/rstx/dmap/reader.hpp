@@ -4,9 +4,11 @@
  * Streaming DMAP reader: one record at a time from a file, stdin or memory, plain or compressed
  * (bzip2, gzip, zstd; detected from the first bytes, never from the file name).
  *
- * Memory stays bounded whatever the input size: the reader holds one read window and one record,
- * and a record's declared size is capped by `reader_options::max_record_bytes` before anything is
- * allocated for it.
+ * Memory stays bounded whatever the input size or damage: the reader holds one read window and
+ * one record, a record's declared size is capped by `reader_options::max_record_bytes` before
+ * anything is allocated for it, the window shrinks back after a large record, and the list of
+ * skipped stretches is capped. Time stays linear: in recover mode each candidate record is
+ * checked where it lies, field by field as its bytes arrive, and copied only once it is valid.
  *
  * Errors name the source, the 0-based index of the record and the byte offset in the
  * decompressed stream. In recover mode a damaged stretch is skipped instead: the reader looks for
@@ -39,12 +41,18 @@ enum class compression : std::uint8_t { none, bzip2, gzip, zstd };
 [[nodiscard]] compression detect_compression(std::span<std::byte const> head) noexcept;
 
 struct reader_options {
-  /** Largest record accepted, in bytes. RST's largest products are a few MB per record. */
-  std::size_t max_record_bytes = std::size_t{64} << 20;
+  /**
+   * Largest record accepted, in bytes. RST's products are at most a few hundred kB per record (a
+   * rawacf record of 300 ranges and 100 lags is under 0.5 MB); the limit also bounds what the
+   * reader holds in memory, about twice this at worst.
+   */
+  std::size_t max_record_bytes = std::size_t{8} << 20;
   /** Skip damaged stretches and resynchronise on the next valid record instead of failing. */
   bool recover = false;
   /** An input with no records at all is an error (otherwise it is an empty, valid stream). */
   bool reject_empty = false;
+  /** Skipped stretches kept for `skipped()` until taken; beyond this they are only counted. */
+  std::size_t max_pending_skips = 1000;
 };
 
 /** A stretch of input skipped in recover mode. */
@@ -53,6 +61,13 @@ struct skipped_region {
   std::int64_t length = 0;       ///< bytes skipped
   std::int64_t next_record = 0;  ///< index that the next good record received (records before it: all good)
   error reason;                  ///< why the record at `offset` could not be read
+};
+
+/** Every stretch skipped so far in recover mode, whether or not its details were kept. */
+struct skip_totals {
+  std::int64_t stretches = 0;
+  std::int64_t bytes = 0;
+  std::int64_t dropped = 0;  ///< stretches whose details were not kept (max_pending_skips reached)
 };
 
 class reader {
@@ -86,8 +101,16 @@ class reader {
   [[nodiscard]] std::int64_t last_record_offset() const noexcept;
   [[nodiscard]] compression input_compression() const noexcept;
   [[nodiscard]] std::string const& source_name() const noexcept;
-  /** Stretches skipped so far in recover mode. */
+  /**
+   * Stretches skipped in recover mode and not yet taken, oldest first. At most
+   * `reader_options::max_pending_skips` are kept (memory stays bounded however damaged the input
+   * is); a caller that takes them after each next() sees every one.
+   */
   [[nodiscard]] std::span<skipped_region const> skipped() const noexcept;
+  /** Hands over the stretches skipped() shows and forgets them. */
+  [[nodiscard]] std::vector<skipped_region> take_skipped();
+  /** Counts of every stretch skipped so far. */
+  [[nodiscard]] skip_totals skipped_totals() const noexcept;
 
  private:
   struct impl;

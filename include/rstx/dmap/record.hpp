@@ -206,6 +206,11 @@ class record {
   /** Removes every field; keeps the allocated memory. */
   void clear() noexcept;
 
+  /** Bytes of memory the record holds (its byte store and field list, as allocated). */
+  [[nodiscard]] std::size_t memory_bytes() const noexcept {
+    return store_.capacity() + (scalars_.capacity() + arrays_.capacity()) * sizeof(detail::field_entry);
+  }
+
   /** Size in bytes of the encoded record (header included). */
   [[nodiscard]] std::uint64_t encoded_size() const noexcept;
   /** Appends the encoded record to out. Fails (too_large) if it would exceed the int32 size field. */

@@ -94,6 +94,12 @@ constexpr type type_of() noexcept {
 inline constexpr std::int32_t record_code = 0x00010001;
 /** Bytes of the record header: code, size, scalar count, array count (int32 each). */
 inline constexpr std::size_t header_size = 16;
+/**
+ * Most fields (scalars and arrays together) a record may have. RST's products have a few dozen to
+ * a few hundred; the limit bounds the decoder's per-field bookkeeping (about 48 bytes a field),
+ * which a record of tiny fields would otherwise make 16 times the record's own size.
+ */
+inline constexpr std::int64_t max_record_fields = 65536;
 /** RST rejects arrays with more dimensions than this (dmap.c). */
 inline constexpr std::int32_t max_array_dims = 999;
 

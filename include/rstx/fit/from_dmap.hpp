@@ -83,11 +83,12 @@ struct rawacf_batch {
 };
 
 /**
- * Converts consecutive rawacf records. `first_index` is the stream index of records[0] and
- * `offsets` (optional, same length as records) their byte offsets; both only label errors.
- * `recycled` may pass in a previous batch whose memory is then reused (streaming callers).
+ * Converts rawacf records. `indices` and `offsets` (each optional; empty, or one per record) are
+ * the records' indices in the input stream (default: 0, 1, 2...) and their byte offsets; both only
+ * label errors and `input_index`. `recycled` may pass in a previous batch whose memory is then
+ * reused (streaming callers).
  */
-[[nodiscard]] rawacf_batch from_dmap(std::span<dmap::record const> records, std::int64_t first_index,
+[[nodiscard]] rawacf_batch from_dmap(std::span<dmap::record const> records, std::span<std::int64_t const> indices,
                                      std::span<std::int64_t const> offsets, radar::site const& site,
                                      tdiff_selection const& tdiff, input_limits const& limits,
                                      exec_context const& ctx = exec_context::cpu(), rawacf_batch recycled = {});

@@ -31,7 +31,7 @@ rawacf_batch load_batch(std::string const& rel) {
   auto site = radar->site_at(
       epoch_from_ymdhms(first->year, first->month, first->day, first->hour, first->minute, first->second));
   EXPECT_TRUE(site);
-  return from_dmap(*recs, 0, {}, *site, tdiff_selection{}, input_limits{});
+  return from_dmap(*recs, {}, {}, *site, tdiff_selection{}, input_limits{});
 }
 
 void expect_same(host_fit_batch const& a, host_fit_batch const& b) {
