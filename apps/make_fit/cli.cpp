@@ -37,6 +37,7 @@ rstx options:
   --backend cpu|cuda|auto  where to fit (default auto = cpu; the CUDA backend is not built yet)
   --strict                 stop at the first record that cannot be fitted (default: report it
                            on stderr, skip it and carry on)
+  --max-record-size BYTES  largest input record accepted (default 8 MiB); larger ones are skipped
 
 Environment: SD_RADAR (radar.dat), SD_HDWPATH (hdw.dat.* directory), SD_TDIFFPATH (tdiff.dat.*
 directory) are required, as for RST.
@@ -94,6 +95,14 @@ result<cli_options> parse_command_line(std::vector<std::string> const& args) {
                 auto n = cli::parse_int("threads", v);
                 if (!n || *n < 0) return usage(fmt::format("--threads {}: expected a count >= 0 (0 = all cores)", v));
                 o.threads = *n;
+                return {};
+              })
+      .custom("max-record-size", true,
+              [&o](std::string const& v) -> result<void> {
+                auto n = cli::parse_double("max-record-size", v);
+                if (!n || *n < 16 || *n > 2147483647.0)
+                  return usage(fmt::format("--max-record-size {}: expected a size in bytes (16 to 2147483647)", v));
+                o.max_record_bytes = static_cast<std::size_t>(*n);
                 return {};
               })
       .custom("backend", true,

@@ -26,6 +26,7 @@ struct cli_options {
   std::string input;                  ///< empty or "-": standard input
   std::string output;                 ///< -o; empty: standard output
   int threads = 0;                    ///< --threads; 0: all hardware threads
+  std::optional<std::size_t> max_record_bytes;  ///< --max-record-size
   backend_choice backend = backend_choice::automatic;
 };
 

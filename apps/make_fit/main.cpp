@@ -1,5 +1,7 @@
 // make_fit: rawacf -> fitacf with FITACF 3.0 (or 2.5), compatible with RST's command line.
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -8,6 +10,7 @@
 
 #include "cli.hpp"
 #include "report.hpp"
+#include "signals.hpp"
 #include "rstx/cuda/device.hpp"
 #include "rstx/dmap/reader.hpp"
 #include "rstx/dmap/writer.hpp"
@@ -29,7 +32,7 @@ int usage_error(std::string const& what) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv, std::string& input_name) {
   using namespace rstx;
   auto parsed = make_fit::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) return usage_error(parsed.error().what);
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
   for (auto a : cli.algorithms)
     if (a != cli.algorithms.front()) return usage_error("Please specify only one fitting algorithm");
   auto const algorithm = cli.algorithms.front();
+  if (!cli.input.empty() && cli.input != "-") input_name = cli.input;
   if (!fit::algorithm_available(algorithm))
     return usage_error("FITACF 2.5 (-fitacf2) is not available in this rstx build yet; use -fitacf3");
   if (cli.backend == make_fit::backend_choice::cuda)
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
 
   dmap::reader_options ropt;
   ropt.recover = true;  // a damaged record is reported and skipped; the reader finds the next one
+  if (cli.max_record_bytes) ropt.max_record_bytes = *cli.max_record_bytes;
   auto in = cli.input.empty() || cli.input == "-" ? dmap::reader::from_fd(STDIN_FILENO, "<stdin>", ropt)
                                                   : dmap::reader::open(cli.input, ropt);
   if (!in) return cli::report(program, in.error());
@@ -87,6 +92,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{}-{}-{} {}:{}:{} beam={}\n", p.year, p.month, p.day, p.hour, p.minute, p.second, p.bmnum);
     };
 
+  cli::remove_temporaries_on_signals();
   fit::thread_pool pool(cli.threads);
   auto const summary = fit::fit_stream(*in, *out, *radars, sopt, fit::exec_context::cpu(&pool), callbacks);
   // Every complete record before a problem in the input has been written: keep them (-o included).
@@ -98,4 +104,17 @@ int main(int argc, char** argv) {
     cli::warn(program, fmt::format("{} of {} input records could not be fitted and were left out",
                                    summary->records_skipped, summary->records_in));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  // Whatever escapes (running out of memory, a thread that cannot start) is reported with the
+  // input's name and exit status 4, never as an abort.
+  std::string input_name = "<stdin>";
+  try {
+    return run(argc, argv, input_name);
+  } catch (std::bad_alloc const&) {
+    return rstx::cli::report(program, rstx::error(rstx::errc::internal, "out of memory").at(input_name));
+  } catch (std::exception const& e) {
+    return rstx::cli::report(program, rstx::error(rstx::errc::internal, e.what()).at(input_name));
+  }
 }

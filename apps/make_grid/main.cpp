@@ -1,5 +1,7 @@
 // make_grid: fitacf -> grid in AACGM-v2 coordinates, compatible with RST 5's command line.
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -8,13 +10,17 @@
 
 #include "cli.hpp"
 #include "report.hpp"
+#include "signals.hpp"
 #include "rstx/core/version.hpp"
 #include "rstx/dmap/writer.hpp"
 #include "rstx/grid/make_grid.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+constexpr char const* program = "make_grid";
+}
+
+int run(int argc, char** argv, std::string& input_name) {
   using namespace rstx;
-  constexpr char const* program = "make_grid";
   auto parsed = make_grid_cli::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) return cli::report(program, parsed.error());
   auto const& o = *parsed;
@@ -27,12 +33,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (auto const& w : o.warnings) cli::warn(program, w);
+  if (o.inputs.size() == 1) input_name = o.inputs.front();
   auto tables = grid::resolve_tables(o.tables);
   if (!tables) return cli::report(program, tables.error());
 
   auto out = o.output.empty() ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
                               : dmap::writer::create(o.output, {dmap::compression_for_path(o.output), 9});
   if (!out) return cli::report(program, out.error());
+  cli::remove_temporaries_on_signals();
   grid::run_callbacks cb;
   cb.write = [&](dmap::record const& r) { return out->write(r); };
   auto to_stderr = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
@@ -46,4 +54,17 @@ int main(int argc, char** argv) {
   if (auto c = out->commit(); !c) return cli::report(program, c.error());
   if (!summary) return cli::report(program, summary.error());
   return 0;
+}
+
+int main(int argc, char** argv) {
+  // Whatever escapes (running out of memory, a thread that cannot start) is reported with exit
+  // status 4, never as an abort.
+  std::string input_name;
+  try {
+    return run(argc, argv, input_name);
+  } catch (std::bad_alloc const&) {
+    return rstx::cli::report(program, rstx::error(rstx::errc::internal, "out of memory").at(input_name));
+  } catch (std::exception const& e) {
+    return rstx::cli::report(program, rstx::error(rstx::errc::internal, e.what()).at(input_name));
+  }
 }

@@ -1,10 +1,12 @@
 // rstx: inspect, check, compare, convert and simulate SuperDARN DMAP files.
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "signals.hpp"
 #include "report.hpp"
 #include "rstx/core/version.hpp"
 
@@ -31,11 +33,15 @@ int main(int argc, char** argv) {
 #ifdef RSTX_HAVE_SIM
   rstx::cli::add_sim(app, exit_status);
 #endif
+  rstx::cli::remove_temporaries_on_signals();
   try {
     app.parse(argc, argv);
   } catch (CLI::ParseError const& e) {
     int const rc = app.exit(e);
     return rc == 0 ? rstx::cli::ok : rstx::cli::usage;
+  } catch (std::bad_alloc const&) {
+    fmt::print(stderr, "rstx: internal: out of memory\n");
+    return rstx::cli::internal;
   } catch (std::exception const& e) {
     fmt::print(stderr, "rstx: internal error: {}\n", e.what());
     return rstx::cli::internal;

@@ -29,6 +29,8 @@ compression detect_compression(std::span<std::byte const> h) noexcept {
   if (at(0) == 'B' && at(1) == 'Z' && at(2) == 'h' && at(3) >= '1' && at(3) <= '9') return compression::bzip2;
   if (at(0) == 0x1f && at(1) == 0x8b) return compression::gzip;
   if (at(0) == 0x28 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd) return compression::zstd;
+  // A zstd skippable frame (magic 0x184D2A50-5F): pzstd starts its output with one.
+  if ((at(0) & 0xf0) == 0x50 && at(1) == 0x2a && at(2) == 0x4d && at(3) == 0x18) return compression::zstd;
   return compression::none;
 }
 

@@ -1,13 +1,17 @@
 #include "rstx/dmap/writer.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <bzlib.h>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 #include <zlib.h>
 #include <zstd.h>
@@ -152,11 +156,95 @@ std::unique_ptr<compressor> make_compressor(writer_options const& opt) {
   return nullptr;
 }
 
+/**
+ * Named temporary files of writers not yet committed, for remove_uncommitted_temporaries(), which
+ * a signal handler calls: a fixed table of slots, claimed and released with atomics, so that the
+ * handler touches no lock and no allocator.
+ */
+class temporary_registry {
+ public:
+  static constexpr std::size_t slots = 64;
+
+  /** Registers a path; -1 when the table is full or the path too long (then it is not removed on signals). */
+  int add(std::string const& path) noexcept {
+    if (path.size() >= sizeof(slot{}.path)) return -1;
+    for (std::size_t i = 0; i < slots; ++i) {
+      int expected = free_;
+      if (!table_[i].state.compare_exchange_strong(expected, claimed_, std::memory_order_acquire)) continue;
+      std::memcpy(table_[i].path, path.c_str(), path.size() + 1);
+      table_[i].state.store(published_, std::memory_order_release);
+      return static_cast<int>(i);
+    }
+    return -1;
+  }
+  void remove(int i) noexcept {
+    if (i >= 0) table_[static_cast<std::size_t>(i)].state.store(free_, std::memory_order_release);
+  }
+  void unlink_all() noexcept {
+    for (auto& s : table_)
+      if (s.state.load(std::memory_order_acquire) == published_) ::unlink(s.path);
+  }
+
+ private:
+  static constexpr int free_ = 0, claimed_ = 1, published_ = 2;
+  struct slot {
+    std::atomic<int> state{free_};
+    char path[4096] = {};
+  };
+  slot table_[slots];
+};
+
+temporary_registry& temporaries() noexcept {
+  static temporary_registry registry;
+  return registry;
+}
+
+/** The descriptor N that a path names when it is /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N or /proc/PID/fd/N of this process. */
+std::optional<int> descriptor_named(std::string const& p) {
+  if (p == "/dev/stdin") return 0;
+  if (p == "/dev/stdout") return 1;
+  if (p == "/dev/stderr") return 2;
+  std::string_view rest;
+  std::string const own = fmt::format("/proc/{}/fd/", ::getpid());
+  for (std::string_view prefix : {std::string_view("/dev/fd/"), std::string_view("/proc/self/fd/"), std::string_view(own)})
+    if (p.size() > prefix.size() && std::string_view(p).substr(0, prefix.size()) == prefix) rest = std::string_view(p).substr(prefix.size());
+  if (rest.empty() || rest.size() > 9 || !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoi(std::string(rest));
+}
+
+/** Where a path leads: through its chain of symbolic links to a path that is not one (and may not exist), or to a descriptor of this process. */
+struct destination {
+  std::string path;
+  std::optional<int> descriptor;
+};
+result<destination> follow_links(std::string const& path) {
+  namespace fs = std::filesystem;
+  std::string p = path;
+  for (int hop = 0; hop < 40; ++hop) {
+    if (auto fd = descriptor_named(p)) return destination{p, fd};
+    struct stat st{};
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return destination{p, std::nullopt};
+    std::vector<char> buf(static_cast<std::size_t>(std::max<off_t>(st.st_size, 255)) + 1);
+    ssize_t const n = ::readlink(p.c_str(), buf.data(), buf.size());
+    if (n < 0 || static_cast<std::size_t>(n) >= buf.size())
+      return unexpected(error(errc::io, fmt::format("cannot read the symbolic link {}: {}", p, std::strerror(errno))).at(path));
+    fs::path const target(std::string(buf.data(), static_cast<std::size_t>(n)));
+    p = target.is_absolute() ? target.string() : (fs::path(p).parent_path() / target).string();
+  }
+  return unexpected(error(errc::io, "too many levels of symbolic links").at(path));
+}
+
 }  // namespace
 
+void remove_uncommitted_temporaries() noexcept { temporaries().unlink_all(); }
+
 struct writer::impl {
-  std::string name;          // final path, or "<stdout>"
-  std::string temp_path;     // empty unless writing atomically to a path
+  std::string name;          // the name given (errors), or "<stdout>"
+  std::string final_path;    // where commit() puts the file: the name, or what its symbolic links lead to
+  std::string temp_path;     // a named temporary file, removed unless committed
+  bool anonymous = false;    // an unnamed temporary file (O_TMPFILE), linked in by commit()
+  int registry_slot = -1;
   int fd = -1;
   bool owns_fd = false;
   bool committed = false;
@@ -171,7 +259,10 @@ struct writer::impl {
   ~impl() {
     if (owns_fd && fd >= 0) ::close(fd);
     if (!committed && !temp_path.empty()) ::unlink(temp_path.c_str());
+    temporaries().remove(registry_slot);
   }
+
+  [[nodiscard]] bool atomic() const noexcept { return anonymous || !temp_path.empty(); }
 
   result<void> drain(bool finish) {
     if (comp) {
@@ -183,6 +274,13 @@ struct writer::impl {
     auto s = write_all(fd, pending.data(), pending.size());
     pending.clear();
     return s;
+  }
+
+  /** Gives the new file the mode and owner of the file it replaces (an owner this process may not
+   *  give away stays its own; the mode is kept all the same). */
+  void keep_attributes_of(struct stat const& old) const noexcept {
+    (void)::fchown(fd, old.st_uid, old.st_gid);
+    (void)::fchmod(fd, old.st_mode & 07777);
   }
 
   error with_name(error e) const { return std::move(e).at(name); }
@@ -204,22 +302,58 @@ result<writer> writer::to_fd(int fd, std::string name, writer_options const& opt
 
 result<writer> writer::create(std::string const& path, writer_options const& opt) {
   if (path == "-") return to_fd(STDOUT_FILENO, "<stdout>", opt);
-  // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
-  // temporary file over it would replace the device with a regular file.
-  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-    int const fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot open: {}", std::strerror(errno))).at(path));
+  auto const dest = follow_links(path);
+  if (!dest) return unexpected(dest.error());
+  auto owned_fd = [&](int fd) {
     auto w = to_fd(fd, path, opt);
     w->impl_->owns_fd = true;
     return w;
+  };
+  // A descriptor this process holds (/dev/stdout, /proc/self/fd/1...) is written in place, as a
+  // shell would: whatever it is open on keeps its name, position and append mode.
+  if (dest->descriptor) {
+    int const fd = ::fcntl(*dest->descriptor, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot use {}: {}", dest->path, std::strerror(errno))).at(path));
+    return owned_fd(fd);
+  }
+  std::string const& target = dest->path;
+  struct stat old{};
+  bool const exists = ::stat(target.c_str(), &old) == 0;
+  if (exists && S_ISDIR(old.st_mode)) return unexpected(error(errc::io, "is a directory").at(path));
+  // A device or a pipe (/dev/null, a FIFO) is written in place: renaming a temporary file over it
+  // would replace the device with a regular file.
+  if (exists && !S_ISREG(old.st_mode)) {
+    int const fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot open: {}", std::strerror(errno))).at(path));
+    return owned_fd(fd);
   }
   namespace fs = std::filesystem;
-  fs::path const target(path);
-  fs::path const dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  fs::path const final_path(target);
+  fs::path const dir = final_path.has_parent_path() ? final_path.parent_path() : fs::path(".");
+
+  // An unnamed temporary file leaves nothing behind whatever ends the process (SIGKILL included);
+  // commit() links it in. Not every filesystem has them, and linking needs /proc.
+  if (opt.anonymous_temporary) {
+    int const fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      if (::access(fmt::format("/proc/self/fd/{}", fd).c_str(), F_OK) == 0) {
+        auto w = owned_fd(fd);
+        w->impl_->anonymous = true;
+        w->impl_->final_path = target;
+        if (exists) w->impl_->keep_attributes_of(old);
+        return w;
+      }
+      ::close(fd);
+    } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOSYS) {
+      return unexpected(
+          error(errc::io, fmt::format("cannot create a temporary file in {}: {}", dir.string(), std::strerror(errno)))
+              .at(path));
+    }
+  }
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string const temp =
-        (dir / fmt::format(".{}.tmp-{}-{:08x}", target.filename().string(), ::getpid(), rd())).string();
+        (dir / fmt::format(".{}.tmp-{}-{:08x}", final_path.filename().string(), ::getpid(), rd())).string();
     int const fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
       if (errno == EEXIST) continue;
@@ -227,9 +361,11 @@ result<writer> writer::create(std::string const& path, writer_options const& opt
           error(errc::io, fmt::format("cannot create a temporary file in {}: {}", dir.string(), std::strerror(errno)))
               .at(path));
     }
-    auto w = to_fd(fd, path, opt);
-    w->impl_->owns_fd = true;
+    auto w = owned_fd(fd);
     w->impl_->temp_path = temp;
+    w->impl_->final_path = target;
+    w->impl_->registry_slot = temporaries().add(temp);
+    if (exists) w->impl_->keep_attributes_of(old);
     return w;
   }
   return unexpected(error(errc::io, "cannot find a free temporary file name").at(path));
@@ -256,24 +392,39 @@ result<void> writer::commit() {
   auto& p = *impl_;
   if (p.committed) return {};
   if (auto s = p.drain(true); !s) return unexpected(p.with_name(std::move(s.error())));
-  if (p.temp_path.empty()) {
+  if (!p.atomic()) {
     p.committed = true;
     return {};
   }
-  if (::fsync(p.fd) != 0)
-    return unexpected(p.with_name(error(errc::io, fmt::format("fsync failed: {}", std::strerror(errno)))));
+  auto failed = [&](std::string what) { return unexpected(p.with_name(error(errc::io, std::move(what)))); };
+  if (::fsync(p.fd) != 0) return failed(fmt::format("fsync failed: {}", std::strerror(errno)));
+  std::filesystem::path const target(p.final_path);
+  std::string const dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  if (p.anonymous) {
+    // Give the file a temporary name beside the target (linkat cannot replace a file), then rename
+    // it over the target like a named temporary file.
+    std::random_device rd;
+    for (int attempt = 0; attempt < 100 && p.temp_path.empty(); ++attempt) {
+      std::string const temp =
+          (std::filesystem::path(dir) / fmt::format(".{}.tmp-{}-{:08x}", target.filename().string(), ::getpid(), rd()))
+              .string();
+      if (::linkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", p.fd).c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0)
+        p.temp_path = temp;
+      else if (errno != EEXIST)
+        return failed(fmt::format("cannot link the new file into {}: {}", dir, std::strerror(errno)));
+    }
+    if (p.temp_path.empty()) return failed("cannot find a free temporary file name");
+  }
   if (::close(p.fd) != 0) {
     p.fd = -1;
-    return unexpected(p.with_name(error(errc::io, fmt::format("close failed: {}", std::strerror(errno)))));
+    return failed(fmt::format("close failed: {}", std::strerror(errno)));
   }
   p.fd = -1;
-  if (::rename(p.temp_path.c_str(), p.name.c_str()) != 0)
-    return unexpected(p.with_name(error(errc::io, fmt::format("cannot rename {} into place: {}", p.temp_path,
-                                                              std::strerror(errno)))));
+  if (::rename(p.temp_path.c_str(), p.final_path.c_str()) != 0)
+    return failed(fmt::format("cannot rename {} into place: {}", p.temp_path, std::strerror(errno)));
   p.committed = true;
+  temporaries().remove(std::exchange(p.registry_slot, -1));
   // Make the rename itself durable.
-  std::filesystem::path const target(p.name);
-  std::string const dir = target.has_parent_path() ? target.parent_path().string() : ".";
   if (int const dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+
+#include <cstring>
 #include <thread>
 #include <unistd.h>
 
@@ -83,6 +85,63 @@ TEST(Reader, ReadsConcatenatedBzip2Streams) {
   auto rd = reader::open(cat.string());
   ASSERT_TRUE(rd);
   EXPECT_EQ(read_all(*rd).size(), 4u);
+}
+
+/** A zstd skippable frame: magic 0x184D2A5N, payload size, payload (the zstd format, RFC 8878 §3.1.2). */
+std::vector<std::byte> skippable_frame(unsigned nibble, std::size_t payload) {
+  std::vector<std::byte> f(8 + payload, std::byte{0xAB});
+  std::uint32_t const magic = 0x184D2A50u | (nibble & 0xfu);
+  auto const size = static_cast<std::uint32_t>(payload);
+  std::memcpy(f.data(), &magic, 4);
+  std::memcpy(f.data() + 4, &size, 4);
+  return f;
+}
+
+TEST(Reader, ZstdSkippableFramesAreSkippedWhereverTheyAre) {
+  auto dir = test::scratch_dir("reader_zstd_skippable");
+  auto const src = test::shared_path("data/real/test.rawacf");
+  auto const records = *read_file(src.string());
+  auto const frame_path = dir / "frame.zst";
+  ASSERT_EQ(test::run("zstd -q -c " + test::quoted(src) + " > " + test::quoted(frame_path)).status, 0);
+  auto const frame = test::read_bytes(frame_path);
+  auto cat = [](std::initializer_list<std::vector<std::byte>> parts) {
+    std::vector<std::byte> out;
+    for (auto const& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  struct layout {
+    char const* what;
+    std::vector<std::byte> bytes;
+    std::size_t copies;
+  };
+  std::vector<layout> const layouts = {
+      {"leading (pzstd)", cat({skippable_frame(0, 4), frame}), 1},
+      {"between frames", cat({frame, skippable_frame(7, 100), frame}), 2},
+      {"trailing (seekable format)", cat({frame, skippable_frame(0xE, 37)}), 1},
+      {"empty payload, twice", cat({skippable_frame(1, 0), skippable_frame(2, 0), frame}), 1},
+  };
+  for (auto const& l : layouts) {
+    SCOPED_TRACE(l.what);
+    auto rd = reader::from_memory(l.bytes, "skippable.zst");
+    ASSERT_TRUE(rd);
+    EXPECT_EQ(rd->input_compression(), compression::zstd);
+    auto const back = read_all(*rd);
+    ASSERT_EQ(back.size(), l.copies * records.size());
+    for (std::size_t i = 0; i < back.size(); ++i) EXPECT_TRUE(bitwise_equal(back[i], records[i % records.size()]));
+  }
+}
+
+TEST(Reader, ReadsWhatPzstdWrites) {
+  auto dir = test::scratch_dir("reader_pzstd");
+  auto const src = test::shared_path("data/real/test.rawacf");
+  auto const out = dir / "test.rawacf.zst";
+  ASSERT_EQ(test::run("pzstd -q -p 2 -c " + test::quoted(src) + " > " + test::quoted(out)).status, 0);
+  auto const bytes = test::read_bytes(out);
+  ASSERT_GE(bytes.size(), 4U);
+  EXPECT_EQ(static_cast<unsigned>(bytes[0]) & 0xf0U, 0x50U) << "pzstd output should start with a skippable frame";
+  auto rd = reader::open(out.string());
+  ASSERT_TRUE(rd);
+  EXPECT_EQ(read_all(*rd).size(), read_file(src.string())->size());
 }
 
 TEST(Reader, ReadsFromAPipe) {

@@ -4,9 +4,18 @@
  * DMAP writer: records to a file or standard output, plain or compressed.
  *
  * Writing to a path is atomic: records go to a temporary file in the same directory, and
- * `commit()` flushes it to disk and renames it over the final name. A writer destroyed without
- * `commit()` (an error, a crash, an interrupted run) removes its temporary file, so the final
- * name holds either the previous file or the complete new one, never a partial file.
+ * `commit()` flushes it to disk and renames it over the final name, so the final name holds either
+ * the previous file or the complete new one, never a partial file.
+ *
+ * - The temporary file is unnamed (Linux O_TMPFILE) where the filesystem allows, so nothing is
+ *   left behind whatever ends the process; elsewhere it is a hidden `.NAME.tmp-PID-XXXXXXXX` that a
+ *   writer destroyed without `commit()` removes, and that remove_uncommitted_temporaries() removes
+ *   from a signal handler.
+ * - A symbolic link is followed: the file it leads to is replaced and the link stays a link.
+ * - A replaced file's mode and owner carry over to the new one (the owner as far as the process
+ *   may set it).
+ * - Devices, pipes and sockets are written in place, and so are this process's own descriptors
+ *   named as paths (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`): their target keeps its name.
  */
 #include <cstddef>
 #include <memory>
@@ -23,7 +32,15 @@ namespace rstx::dmap {
 struct writer_options {
   compression comp = compression::none;
   int level = 9;  ///< compression level (bzip2 1..9, gzip 1..9, zstd 1..19)
+  /** Use an unnamed temporary file where the filesystem supports it (false: always a named one). */
+  bool anonymous_temporary = true;
 };
+
+/**
+ * Removes the named temporary files of every writer not yet committed. Async-signal-safe: meant for
+ * a SIGINT/SIGTERM handler that then ends the process (up to 64 writers at a time are covered).
+ */
+void remove_uncommitted_temporaries() noexcept;
 
 /** The compression implied by a file name's suffix (.bz2, .gz, .zst), else none. */
 [[nodiscard]] compression compression_for_path(std::string_view path) noexcept;
