@@ -188,8 +188,8 @@ result<std::set<int>> available_epochs(std::string_view prefix) {
                           .at(prefix));
   }
   std::set<int> epochs;
-  for (auto const& entry : it) {
-    std::string const name = entry.path().filename().string();
+  for (; it != fs::directory_iterator(); it.increment(ec)) {  // increment(ec): an unreadable entry ends the listing, never throws
+    std::string const name = it->path().filename().string();
     if (name.size() != stem.size() + 8 || name.compare(0, stem.size(), stem) != 0) continue;
     std::string_view const tail = std::string_view(name).substr(stem.size());
     if (tail.substr(4) != ".asc") continue;

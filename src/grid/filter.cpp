@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rstx/core/numeric.hpp"
 #include "rstx/geo/gate_position.hpp"
 #include "rstx/grid/detail/median_windows.hpp"
 
@@ -128,6 +129,19 @@ struct filter_workspace {
   std::vector<radar_cell const*> scratch;
 };
 
+/**
+ * Workspaces are kept from one window to the next so that filtering allocates nothing once warmed
+ * up; a vector that an unusually large window (many beams, gates or soundings) grew beyond this
+ * lets its memory go instead of holding it for the rest of the run. Real windows need well under
+ * 1 MB.
+ */
+constexpr std::size_t workspace_keep_bytes = std::size_t{8} << 20;
+
+template <class V>
+void release_if_large(V& v) noexcept {
+  if (v.capacity() * sizeof(typename V::value_type) > workspace_keep_bytes) V().swap(v);
+}
+
 /** Mean and variance over values in the given order (the order fixes the rounding). */
 template <class Values>
 void mean_variance(std::size_t n, Values value, double& mean, double& variance) {
@@ -246,20 +260,21 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
         for (auto const* src : beams_of[static_cast<std::size_t>(bm)][static_cast<std::size_t>(z)]) {
           dst.bm = bm;
           if (dst.cpid == -1) dst.cpid = src->cpid;
+          // int sums, as in RST: values from the file may overflow them (wrapping, as RST's binary does).
           dst.time += src->time;
-          dst.intt_sc += src->intt_sc;
-          dst.intt_us += src->intt_us;
+          dst.intt_sc = wrapping_add(dst.intt_sc, src->intt_sc);
+          dst.intt_us = wrapping_add(dst.intt_us, src->intt_us);
           if (dst.intt_us > 1e6) {
-            dst.intt_sc++;
+            dst.intt_sc = wrapping_add(dst.intt_sc, 1);
             dst.intt_us -= 1000000;
           }
-          dst.nave += src->nave;
-          dst.frang += src->frang;
-          dst.rsep += src->rsep;
-          dst.rxrise += src->rxrise;
-          dst.freq += src->freq;
-          dst.noise += src->noise;
-          dst.atten += src->atten;
+          dst.nave = wrapping_add(dst.nave, src->nave);
+          dst.frang = wrapping_add(dst.frang, src->frang);
+          dst.rsep = wrapping_add(dst.rsep, src->rsep);
+          dst.rxrise = wrapping_add(dst.rxrise, src->rxrise);
+          dst.freq = wrapping_add(dst.freq, src->freq);
+          dst.noise = wrapping_add(dst.noise, src->noise);
+          dst.atten = wrapping_add(dst.atten, src->atten);
           if (dst.channel == 0) dst.channel = src->channel;  // never true: channel starts at -1
           if (dst.nrang == -1) dst.nrang = maxrange;
         }
@@ -276,7 +291,7 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
       double us = (1e6 * dst.intt_sc) / count;
       dst.intt_sc = dst.intt_sc / count;
       us = us - 1e6 * dst.intt_sc;
-      dst.intt_us = static_cast<int>(dst.intt_us + us);
+      dst.intt_us = x86_double_to_int(dst.intt_us + us);
       dst.nave /= count;
       dst.frang /= count;
       dst.rsep /= count;
@@ -390,21 +405,32 @@ void median_filter(std::span<radar_scan const* const> slots, int depth, int newe
         }
       }
     }
-    if (local.windows.empty()) return;
-    local.medians.resize(local.windows.size());
-    detail::medians_by_velocity(local.windows, entries.data(), static_cast<int>(np), local.medians.data());
-    for (std::size_t i = 0; i < local.windows.size(); ++i) {
-      radar_cell& cell = *local.window_cell[i];
-      for (std::size_t k = 0; k < np; ++k) {
-        cell.*parameters[k].value = local.medians[i].median[k];
-        cell.*parameters[k].error = local.medians[i].spread[k];
+    if (!local.windows.empty()) {
+      local.medians.resize(local.windows.size());
+      detail::medians_by_velocity(local.windows, entries.data(), static_cast<int>(np), local.medians.data());
+      for (std::size_t i = 0; i < local.windows.size(); ++i) {
+        radar_cell& cell = *local.window_cell[i];
+        for (std::size_t k = 0; k < np; ++k) {
+          cell.*parameters[k].value = local.medians[i].median[k];
+          cell.*parameters[k].error = local.medians[i].spread[k];
+        }
       }
     }
+    release_if_large(local.windows);
+    release_if_large(local.window_cell);
+    release_if_large(local.medians);
+    release_if_large(local.cells);
   };
   if (opt.pool != nullptr && opt.pool->size() > 1 && maxbeam > 1)
     opt.pool->parallel_for(maxbeam, 1, filter_beams);
   else
     filter_beams(0, maxbeam);
+  release_if_large(ws.entries);
+  release_if_large(ws.weighted);
+  release_if_large(ws.gate_triples);
+  release_if_large(ws.nan_triples);
+  release_if_large(ws.block_begin);
+  release_if_large(ws.block_has_nan);
 }
 
 }  // namespace rstx::grid

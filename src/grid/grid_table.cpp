@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rstx/core/numeric.hpp"
 #include "rstx/core/time.hpp"
 
 namespace rstx::grid {
@@ -117,12 +118,13 @@ void grid_table::add_geometry(radar::beam_layout const& layout, radar::site cons
     if (lon < 0) lon += 360;
     // Cells are 1° of latitude tall and round(360·cos(lat)) to a band; the float rounding of
     // the cell centre is part of RST's cell definition.
-    float const grdlat = lat > 0 ? static_cast<float>(static_cast<int>(lat) + 0.5)
-                                 : static_cast<float>(static_cast<int>(lat) - 0.5);
-    double const lspc = (static_cast<int>(360 * std::cos(std::fabs(grdlat) * pi / 180) + 0.5)) / (360.0);
-    float const grdlon = static_cast<float>((static_cast<int>(lon * lspc) + 0.5) / lspc);
-    int const ref = lat > 0 ? 1000 * (static_cast<int>(lat)) + (static_cast<int>(lon * lspc))
-                            : -1000 * (static_cast<int>(-lat)) - (static_cast<int>(lon * lspc));
+    // C's (int) casts as RST's binary performs them (a NaN position gives INT_MIN, not undefined behaviour).
+    auto const as_int = [](double v) { return x86_double_to_int(v); };
+    float const grdlat = lat > 0 ? static_cast<float>(as_int(lat) + 0.5) : static_cast<float>(as_int(lat) - 0.5);
+    double const lspc = (as_int(360 * std::cos(std::fabs(grdlat) * pi / 180) + 0.5)) / (360.0);
+    float const grdlon = static_cast<float>((as_int(lon * lspc) + 0.5) / lspc);
+    int const ref = lat > 0 ? wrapping_add(wrapping_mul(1000, as_int(lat)), as_int(lon * lspc))
+                            : wrapping_sub(wrapping_mul(-1000, as_int(-lat)), as_int(lon * lspc));
     auto [it, added] = cell_of_ref_.try_emplace(ref, cells_.size());
     if (added) cells_.push_back(cell{});
     auto& c = cells_[it->second];

@@ -8,10 +8,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "rstx/core/numeric.hpp"
 #include "rstx/core/thread_pool.hpp"
 #include "rstx/core/time.hpp"
 #include "rstx/geo/aacgm_v2.hpp"
@@ -118,7 +121,9 @@ result<std::string> from_env_or(std::string const& given, char const* variable, 
   return radar::require_env(variable, purpose);
 }
 
-double seconds_of_day(double epoch) { return static_cast<double>(static_cast<int>(epoch) % seconds_per_day); }
+/** make_grid.c's `(int) t % (24 * 3600)`: an epoch beyond the int range (a year past 2038) gives
+ *  what RST's binary gives, not undefined behaviour. */
+double seconds_of_day(double epoch) { return static_cast<double>(x86_double_to_int(epoch) % seconds_per_day); }
 
 /** The run's geolocation models, loaded on first use and kept. */
 class model_cache {
@@ -184,8 +189,13 @@ class window_pipeline {
   window_pipeline(int filter_threads, std::function<result<void>(radar_scan const&, window const&)> grid_scan,
                   std::function<void(std::string_view)> notice)
       : grid_scan_(std::move(grid_scan)), notice_(std::move(notice)) {
-    for (int i = 0; i < std::max(1, filter_threads); ++i) filters_.emplace_back([this] { filter_loop(); });
-    grid_thread_ = std::thread([this] { grid_loop(); });
+    try {
+      for (int i = 0; i < std::max(1, filter_threads); ++i) filters_.emplace_back([this] { filter_loop(); });
+      grid_thread_ = std::thread([this] { grid_loop(); });
+    } catch (...) {  // a thread that cannot start: the ones that did are stopped before unwinding
+      (void)finish();
+      throw;
+    }
   }
   window_pipeline(window_pipeline const&) = delete;
   window_pipeline& operator=(window_pipeline const&) = delete;
@@ -214,7 +224,7 @@ class window_pipeline {
       closed_ = true;
     }
     ready_.notify_one();
-    grid_thread_.join();
+    if (grid_thread_.joinable()) grid_thread_.join();
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -248,9 +258,14 @@ class window_pipeline {
     it->line.reset();
     it->taken = false;
     it->ready = false;
+    // An item whose filtered scan grew far beyond a usual one's is not kept for reuse.
+    std::size_t cells = 0;
+    for (auto const& b : it->filtered.beams) cells += b.rng.capacity();
+    if (cells * sizeof(radar_cell) > item_keep_bytes) return;
     std::lock_guard lock(mutex_);
     if (spare_items_.size() < capacity + 2) spare_items_.push_back(std::move(it));
   }
+  static constexpr std::size_t item_keep_bytes = std::size_t{2} << 20;  // a real scan: about 0.1 MB
 
   // Waits spin briefly (yielding the core) before they sleep: a window takes a fraction of a
   // millisecond, and waking a sleeping thread on the other core costs about as much (measured: the
@@ -298,14 +313,28 @@ class window_pipeline {
       if (job == nullptr) return;  // stopping
       job->taken = true;
       lock.unlock();
-      std::array<radar_scan const*, 3> slots{};
-      for (std::size_t i = 0; i < 3; ++i) slots[i] = job->win.slots[i].get();
-      median_filter(std::span<radar_scan const* const>(slots.data(), static_cast<std::size_t>(job->win.depth)),
-                    job->win.depth, job->win.newest, job->win.options, job->filtered);
+      std::optional<error> failed;
+      try {
+        std::array<radar_scan const*, 3> slots{};
+        for (std::size_t i = 0; i < 3; ++i) slots[i] = job->win.slots[i].get();
+        median_filter(std::span<radar_scan const* const>(slots.data(), static_cast<std::size_t>(job->win.depth)),
+                      job->win.depth, job->win.newest, job->win.options, job->filtered);
+      } catch (std::bad_alloc const&) {
+        failed = error(errc::internal, "out of memory while filtering a scan").at(std::string(job->win.path));
+      } catch (std::exception const& e) {
+        failed = error(errc::internal, fmt::format("while filtering a scan: {}", e.what())).at(std::string(job->win.path));
+      }
       lock.lock();
+      if (failed) fail_locked(std::move(*failed));  // the grid thread stops before this window
       job->ready = true;
-      if (job == queue_.front().get()) ready_.notify_one();
+      if (failed || job == queue_.front().get()) ready_.notify_one();
     }
+  }
+
+  /** Records the pipeline's first error; the windows still queued are never gridded. */
+  void fail_locked(error e) {
+    if (!failure_) failure_ = std::move(e);
+    space_.notify_all();
   }
 
   void grid_loop() {
@@ -314,22 +343,30 @@ class window_pipeline {
       std::unique_ptr<item> it;
       {
         std::unique_lock lock(mutex_);
-        wait_for(lock, ready_, [&] { return (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty()); });
-        if (queue_.empty()) return;
+        wait_for(lock, ready_, [&] {
+          return failure_ || (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty());
+        });
+        if (failure_ || queue_.empty()) return;
         it = std::move(queue_.front());
         queue_.pop_front();
       }
       space_.notify_one();
-      if (it->line) {
-        notice_(*it->line);
-        give_back(std::move(it));
-        continue;
+      std::optional<error> failed;
+      try {
+        if (it->line) {
+          notice_(*it->line);
+        } else {
+          auto const& scan = it->win.filter ? it->filtered : *it->win.slots[static_cast<std::size_t>(it->win.newest)];
+          if (auto done = grid_scan_(scan, it->win); !done) failed = std::move(done.error());
+        }
+      } catch (std::bad_alloc const&) {
+        failed = error(errc::internal, "out of memory while gridding a scan").at(std::string(it->win.path));
+      } catch (std::exception const& e) {
+        failed = error(errc::internal, fmt::format("while gridding a scan: {}", e.what())).at(std::string(it->win.path));
       }
-      auto const& scan = it->win.filter ? it->filtered : *it->win.slots[static_cast<std::size_t>(it->win.newest)];
-      if (auto done = grid_scan_(scan, it->win); !done) {
+      if (failed) {
         std::lock_guard lock(mutex_);
-        failure_ = std::move(done.error());  // the windows still queued are never gridded
-        space_.notify_all();
+        fail_locked(std::move(*failed));
         return;
       }
       give_back(std::move(it));
@@ -370,12 +407,15 @@ result<table_paths> resolve_tables(table_paths const& given) {
   t.hdw_dir = *hdw;
   t.aacgm_prefix = *aacgm;
   t.igrf_dir = *igrf;
-  if (!fs::is_regular_file(t.radar_dat))
-    return unexpected(error(errc::not_found, "the radar list (SD_RADAR) does not exist").at(t.radar_dat));
-  if (!fs::is_directory(t.hdw_dir))
-    return unexpected(error(errc::not_found, "the hardware directory (SD_HDWPATH) does not exist").at(t.hdw_dir));
-  if (!fs::is_regular_file(fs::path(t.igrf_dir) / "coef.dat"))
-    return unexpected(error(errc::not_found, "IGRF_PATH has no coef.dat").at(t.igrf_dir));
+  // The error_code overloads: a path that cannot be examined (EACCES, ELOOP) is reported, not thrown.
+  auto why = [](std::error_code const& ec) { return ec ? fmt::format(" ({})", ec.message()) : std::string(); };
+  std::error_code ec;
+  if (!fs::is_regular_file(t.radar_dat, ec))
+    return unexpected(error(errc::not_found, "the radar list (SD_RADAR) does not exist" + why(ec)).at(t.radar_dat));
+  if (!fs::is_directory(t.hdw_dir, ec))
+    return unexpected(error(errc::not_found, "the hardware directory (SD_HDWPATH) does not exist" + why(ec)).at(t.hdw_dir));
+  if (!fs::is_regular_file(fs::path(t.igrf_dir) / "coef.dat", ec))
+    return unexpected(error(errc::not_found, "IGRF_PATH has no coef.dat" + why(ec)).at(t.igrf_dir));
   return t;
 }
 
@@ -412,8 +452,26 @@ class scan_recycler {
   std::vector<radar_scan> taken_;  // the reader's side of the swap
 };
 
+namespace {
+result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
+                                  table_paths const& tables, run_callbacks const& cb);
+}  // namespace
+
 result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
                               table_paths const& tables, run_callbacks const& cb) {
+  // Running out of memory (or a thread that cannot start) ends the run with an error, not an abort.
+  try {
+    return run_make_grid(inputs, opt, tables, cb);
+  } catch (std::bad_alloc const&) {
+    return unexpected(error(errc::internal, "out of memory"));
+  } catch (std::exception const& e) {
+    return unexpected(error(errc::internal, e.what()));
+  }
+}
+
+namespace {
+result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
+                                  table_paths const& tables, run_callbacks const& cb) {
   auto radars = radar::radar_table::load(tables.radar_dat);
   if (!radars) return unexpected(std::move(radars.error()));
   model_cache models(tables);
@@ -596,5 +654,7 @@ result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_
   summary.grid_records = grid_records;
   return summary;
 }
+
+}  // namespace
 
 }  // namespace rstx::grid

@@ -55,6 +55,11 @@ result<void> beam_from_fitacf(dmap::record const& r, fitacf_beam& out, dmap::rad
   auto const nrang_fit = static_cast<std::int64_t>(a.pwr0->count());
   if (prm.nrang < 0 || prm.nrang > nrang_fit)
     return fail(errc::bad_value, fmt::format("nrang is {} but pwr0 holds {} ranges", prm.nrang, nrang_fit));
+  if (prm.nrang > max_gates)
+    return fail(errc::bad_value, fmt::format("nrang is {}, above the {} range gates make_grid accepts", prm.nrang, max_gates));
+  if (prm.bmnum > max_beam_number)
+    return fail(errc::bad_value,
+                fmt::format("bmnum is {}, above the largest beam number make_grid accepts ({})", prm.bmnum, max_beam_number));
 
   out.stid = prm.stid;
   out.version_major = prm.revision_major;
@@ -125,9 +130,14 @@ result<void> beam_from_fitacf(dmap::record const& r, fitacf_beam& out, dmap::rad
 }
 
 void scan_reader::recycle(radar_scan& scan) {
-  constexpr std::size_t most_kept = 4 * max_beams_per_scan;
-  for (auto& b : scan.beams)
-    if (spare_.size() < most_kept) spare_.push_back(std::move(b));
+  // A few scans' worth of beams, counted in bytes so that unusually long beams are not all kept.
+  constexpr std::size_t most_kept_bytes = std::size_t{4} << 20;
+  for (auto& b : scan.beams) {
+    std::size_t const bytes = b.rng.capacity() * sizeof(radar_cell) + b.sct.capacity();
+    if (spare_bytes_ + bytes > most_kept_bytes) continue;
+    spare_bytes_ += bytes;
+    spare_.push_back(std::move(b));
+  }
   scan.beams.clear();
 }
 
@@ -142,6 +152,7 @@ result<bool> scan_reader::read_one(record_source const& next, bool filter_channe
     if (pending_.beam.sct.capacity() == 0 && !spare_.empty()) {  // reuse a recycled beam's memory
       pending_.beam = std::move(spare_.back());
       spare_.pop_back();
+      spare_bytes_ -= std::min(spare_bytes_, pending_.beam.rng.capacity() * sizeof(radar_cell) + pending_.beam.sct.capacity());
     }
     if (auto b = beam_from_fitacf(***rec, pending_, prm_); !b) return unexpected(std::move(b.error()));
     int const ch = pending_.beam.channel;
@@ -174,7 +185,7 @@ result<scan_reader::status> scan_reader::read(record_source const& next, radar_s
     out.version_minor = pending_.version_minor;
     out.st_time = pending_.beam.time;
     if (rules_.scan_length_s != 0)
-      out.st_time = rules_.scan_length_s * static_cast<int>(out.st_time / rules_.scan_length_s);
+      out.st_time = wrapping_mul(rules_.scan_length_s, x86_double_to_int(out.st_time / rules_.scan_length_s));
     recycle(out);
   }
   state_ = 1;

@@ -1,8 +1,9 @@
 #pragma once
 /**
  * @file
- * Numeric helpers shared by the algorithm modules: the host/device marker for per-element math
- * and C's float-to-int conversion as RST's x86-64 binaries perform it.
+ * Numeric helpers shared by the algorithm modules: the host/device marker for per-element math,
+ * and C's float-to-int conversion and overflowing int arithmetic as RST's x86-64 binaries perform
+ * them.
  */
 #include <cstdint>
 
@@ -24,6 +25,21 @@ namespace rstx {
 RSTX_HOST_DEVICE inline std::int32_t x86_double_to_int(double v) noexcept {
   if (!(v > -2147483649.0 && v < 2147483648.0)) return INT32_MIN;
   return static_cast<std::int32_t>(v);
+}
+
+/**
+ * C's int addition and multiplication as RST's x86-64 binaries perform them when they overflow:
+ * 32-bit two's complement wrap-around (undefined behaviour in C and C++, which the machine code
+ * does not see). For sums of untrusted values that RST computes in int.
+ */
+RSTX_HOST_DEVICE constexpr std::int32_t wrapping_add(std::int32_t a, std::int32_t b) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+RSTX_HOST_DEVICE constexpr std::int32_t wrapping_sub(std::int32_t a, std::int32_t b) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+}
+RSTX_HOST_DEVICE constexpr std::int32_t wrapping_mul(std::int32_t a, std::int32_t b) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
 }
 
 }  // namespace rstx

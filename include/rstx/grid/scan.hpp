@@ -64,7 +64,23 @@ struct radar_scan {
   std::vector<radar_beam> beams;
 };
 
-/** A beam made from a fitacf record (RST FitReadRadarScan's per-record part, FitDecode's rules). */
+/**
+ * Largest beam number make_grid accepts. The median filter's tables are indexed by beam number, so
+ * a damaged `bmnum` of 32767 would make every scan window hundreds of megabytes. SuperDARN radars
+ * have at most 24 beams (hdw.dat), so this leaves room for any real beam pattern.
+ */
+inline constexpr int max_beam_number = 255;
+/**
+ * Most range gates per beam make_grid accepts (fitacf `nrang`). Real radars record at most a few
+ * hundred, and RST's median filter never uses more than 1000 (its starting value for the fewest
+ * gates of any beam).
+ */
+inline constexpr int max_gates = 1000;
+
+/**
+ * A beam made from a fitacf record (RST FitReadRadarScan's per-record part, FitDecode's rules).
+ * A beam number above max_beam_number or an nrang above max_gates is an error (errc::bad_value).
+ */
 struct fitacf_beam {
   radar_beam beam;
   int stid = 0;
@@ -121,6 +137,7 @@ class scan_reader {
   bool has_pending_ = false;
   dmap::radar_parms prm_;      // scratch for decoding
   std::vector<radar_beam> spare_;  // beams of reset scans, reused
+  std::size_t spare_bytes_ = 0;    // the memory they hold
 };
 
 }  // namespace rstx::grid
