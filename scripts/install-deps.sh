@@ -12,7 +12,7 @@ packages=(
   libfmt-dev libcli11-dev libexpected-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libtsan2
-  python3 python3-venv
+  python3 python3-venv time
 )
 
 missing=()

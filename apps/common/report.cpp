@@ -23,6 +23,19 @@ int report(std::string_view program, error const& e) {
   return exit_status_for(e.code);
 }
 
+int report_out_of_memory(std::string_view program, std::string_view source) noexcept {
+  auto put = [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stderr); };
+  put(program);
+  put(": ");
+  if (!source.empty()) {
+    put(source);
+    put(": ");
+  }
+  put("internal: out of memory\n");
+  std::fflush(stderr);
+  return exit_status_for(errc::internal);
+}
+
 void warn(std::string_view program, std::string_view text) {
   fmt::print(stderr, "{}: warning: {}\n", program, text);
   std::fflush(stderr);

@@ -14,6 +14,10 @@ namespace rstx::cli {
 /** Prints "PROGRAM: SOURCE: record R, byte O: CODE: WHAT" to stderr and returns its exit status. */
 int report(std::string_view program, error const& e);
 
+/** Reports running out of memory ("PROGRAM: SOURCE: internal: out of memory") without allocating
+ *  anything, and returns exit status 4. */
+int report_out_of_memory(std::string_view program, std::string_view source) noexcept;
+
 /** Prints "PROGRAM: warning: TEXT" to stderr. */
 void warn(std::string_view program, std::string_view text);
 

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv, input_name);
   } catch (std::bad_alloc const&) {
-    return rstx::cli::report(program, rstx::error(rstx::errc::internal, "out of memory").at(input_name));
+    return rstx::cli::report_out_of_memory(program, input_name);
   } catch (std::exception const& e) {
     return rstx::cli::report(program, rstx::error(rstx::errc::internal, e.what()).at(input_name));
   }

@@ -1,6 +1,8 @@
 #include "rstx/core/thread_pool.hpp"
 
 #include <algorithm>
+#include <string>
+#include <system_error>
 #include <utility>
 
 #if defined(__linux__)
@@ -22,16 +24,24 @@ void name_this_thread(char const* name) noexcept {
 thread_pool::thread_pool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   workers_.reserve(static_cast<std::size_t>(threads - 1));
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  try {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  } catch (std::system_error const& e) {  // out of threads or memory for their stacks
+    stop_workers();
+    throw std::system_error(e.code(), "cannot start " + std::to_string(threads) + " threads (use fewer)");
+  }
 }
 
-thread_pool::~thread_pool() {
+thread_pool::~thread_pool() { stop_workers(); }
+
+void thread_pool::stop_workers() noexcept {
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void thread_pool::run_chunks(loop const& l) noexcept {

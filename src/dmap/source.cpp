@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <fmt/format.h>
 
@@ -175,7 +176,7 @@ class decompressor final : public byte_source {
       in_.consume(used);
       produced += out;
       if (!step)
-        return failed(error(errc::decompress,
+        return failed(error(step.error().code,  // decompress, or internal when the decoder ran out of memory
                             fmt::format("{} near compressed byte {}", step.error().what, in_.consumed())));
       if (*step) {  // end of this stream
         codec_.end();
@@ -204,7 +205,7 @@ struct bzip2_codec {
 
   result<void> begin() {
     s = bz_stream{};
-    if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK) return fail(errc::decompress, "cannot initialise bzip2");
+    if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK) return fail(errc::internal, "out of memory: cannot start the bzip2 decoder");
     live = true;
     return {};
   }
@@ -226,8 +227,8 @@ struct bzip2_codec {
     produced = out_cap - s.avail_out;
     if (rc == BZ_STREAM_END) return true;
     if (rc == BZ_OK) return false;
+    if (rc == BZ_MEM_ERROR) return fail(errc::internal, "out of memory in the bzip2 decoder");
     return fail(errc::decompress, rc == BZ_DATA_ERROR_MAGIC ? "not a bzip2 stream"
-                                  : rc == BZ_MEM_ERROR      ? "bzip2 ran out of memory"
                                                             : "corrupt bzip2 data (checksum or block error)");
   }
 };
@@ -239,7 +240,7 @@ struct gzip_codec {
 
   result<void> begin() {
     s = z_stream{};
-    if (inflateInit2(&s, 15 + 16) != Z_OK) return fail(errc::decompress, "cannot initialise gzip");
+    if (inflateInit2(&s, 15 + 16) != Z_OK) return fail(errc::internal, "out of memory: cannot start the gzip decoder");
     live = true;
     return {};
   }
@@ -260,6 +261,7 @@ struct gzip_codec {
     produced = out_cap - s.avail_out;
     if (rc == Z_STREAM_END) return true;
     if (rc == Z_OK || rc == Z_BUF_ERROR) return false;
+    if (rc == Z_MEM_ERROR) return fail(errc::internal, "out of memory in the gzip decoder");
     return fail(errc::decompress, fmt::format("corrupt gzip data ({})", s.msg != nullptr ? s.msg : "inflate error"));
   }
 };
@@ -275,7 +277,7 @@ struct zstd_codec {
 
   result<void> begin() {
     if (ctx == nullptr) ctx = ZSTD_createDCtx();
-    if (ctx == nullptr) return fail(errc::decompress, "cannot initialise zstd");
+    if (ctx == nullptr) return fail(errc::internal, "out of memory: cannot start the zstd decoder");
     // Bound the decoder's window so that a hostile frame header cannot demand gigabytes.
     ZSTD_DCtx_setParameter(ctx, ZSTD_d_windowLogMax, 27);
     ZSTD_DCtx_reset(ctx, ZSTD_reset_session_only);
@@ -289,7 +291,10 @@ struct zstd_codec {
     std::size_t const rc = ZSTD_decompressStream(ctx, &ob, &ib);
     used = ib.pos;
     produced = ob.pos;
-    if (ZSTD_isError(rc)) return fail(errc::decompress, fmt::format("corrupt zstd data ({})", ZSTD_getErrorName(rc)));
+    if (ZSTD_isError(rc)) {
+      if (ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation) return fail(errc::internal, "out of memory in the zstd decoder");
+      return fail(errc::decompress, fmt::format("corrupt zstd data ({})", ZSTD_getErrorName(rc)));
+    }
     return rc == 0;  // 0: a frame is complete
   }
 };

@@ -57,6 +57,7 @@ struct chunk {
   std::vector<error> skipped;         // stretches the reader skipped (record = their stream index)
   std::optional<error> fatal;         // a read error or truncation after these records
   bool end = false;                   // the input ended after these records
+  bool out_of_memory = false;         // reading ran out of memory after these records
 };
 
 // A chunk ends at its record count or once its records and the batch they make come to this many
@@ -84,12 +85,13 @@ class chunk_reader {
  public:
   chunk_reader(dmap::reader& in, std::size_t capacity) : in_(in), capacity_(capacity) {}
 
-  /** Fills `c` with the next records; never throws (running out of memory ends the input with an error). */
+  /** Fills `c` with the next records; never throws (running out of memory is marked in the chunk,
+   *  for the processor to report: building the error here would need memory too). */
   void read(chunk& c) noexcept {
     try {
       read_records(c);
     } catch (std::bad_alloc const&) {
-      c.fatal = error(errc::internal, "out of memory while reading the input", in_.offset()).at(in_.source_name(), next_index_);
+      c.out_of_memory = true;
     }
   }
 
@@ -101,6 +103,7 @@ class chunk_reader {
     c.skipped.clear();
     c.fatal.reset();
     c.end = false;
+    c.out_of_memory = false;
     std::size_t record_bytes = 0;
     std::size_t ranges = 0;
     std::size_t lag_stride = 0;
@@ -268,20 +271,28 @@ result<stream_summary> fit_stream(dmap::reader& in, dmap::writer& out, radar::ra
     chunk current, next;
     reader.read(current);
     for (;;) {
+      if (current.out_of_memory) throw std::bad_alloc();  // reported below, like any other
       bool const more = !current.end && !current.fatal;
       result<void> done;
+      bool read_next_here = !read_ahead;
       {
         // Joined when this scope ends, also when process() throws (chunk_reader::read never does).
         std::jthread ahead;
-        if (more && read_ahead) ahead = std::jthread([&] {
-          name_this_thread("rstx-read");
-          reader.read(next);
-        });
+        if (more && read_ahead) {
+          try {
+            ahead = std::jthread([&] {
+              name_this_thread("rstx-read");
+              reader.read(next);
+            });
+          } catch (std::system_error const&) {  // no thread to be had: read after fitting instead
+            read_next_here = true;
+          }
+        }
         done = processor.process(current);
       }
       if (!done) return unexpected(std::move(done.error()));
       if (!more) break;
-      if (!read_ahead) reader.read(next);
+      if (read_next_here) reader.read(next);
       std::swap(current, next);
     }
     return processor.summary;

@@ -1,9 +1,14 @@
 #include "rstx/geo/aacgm_v2.hpp"
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <system_error>
 
@@ -179,19 +184,20 @@ result<std::set<int>> available_epochs(std::string_view prefix) {
   fs::path dir = p.parent_path();
   std::string const stem = p.filename().string();
   if (dir.empty()) dir = ".";
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec) {
+  // POSIX readdir, not std::filesystem::directory_iterator: libstdc++'s increment(error_code&) is
+  // noexcept yet allocates each entry's path, so running out of memory there ends the process.
+  std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(dir.c_str()), &::closedir);
+  if (!listing) {
     return unexpected(error(errc::not_found,
                             fmt::format("no AACGM-v2 coefficient files {}YYYY.asc: cannot list directory {}: {}",
-                                        prefix, dir.string(), ec.message()))
+                                        prefix, dir.string(), std::strerror(errno)))
                           .at(prefix));
   }
   std::set<int> epochs;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {  // increment(ec): an unreadable entry ends the listing, never throws
-    std::string const name = it->path().filename().string();
-    if (name.size() != stem.size() + 8 || name.compare(0, stem.size(), stem) != 0) continue;
-    std::string_view const tail = std::string_view(name).substr(stem.size());
+  while (dirent const* entry = ::readdir(listing.get())) {
+    std::string_view const name(entry->d_name);
+    if (name.size() != stem.size() + 8 || name.substr(0, stem.size()) != stem) continue;
+    std::string_view const tail = name.substr(stem.size());
     if (tail.substr(4) != ".asc") continue;
     if (!std::all_of(tail.begin(), tail.begin() + 4, [](char c) { return c >= '0' && c <= '9'; })) continue;
     epochs.insert((tail[0] - '0') * 1000 + (tail[1] - '0') * 100 + (tail[2] - '0') * 10 + (tail[3] - '0'));

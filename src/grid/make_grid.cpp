@@ -189,17 +189,23 @@ class window_pipeline {
   window_pipeline(int filter_threads, std::function<result<void>(radar_scan const&, window const&)> grid_scan,
                   std::function<void(std::string_view)> notice)
       : grid_scan_(std::move(grid_scan)), notice_(std::move(notice)) {
+    spare_items_.reserve(capacity + 2);
+    filters_.reserve(static_cast<std::size_t>(std::max(1, filter_threads)));
     try {
-      for (int i = 0; i < std::max(1, filter_threads); ++i) filters_.emplace_back([this] { filter_loop(); });
-      grid_thread_ = std::thread([this] { grid_loop(); });
-    } catch (...) {  // a thread that cannot start: the ones that did are stopped before unwinding
-      (void)finish();
+      for (int i = 0; i < std::max(1, filter_threads); ++i) filters_.emplace_back([this] { guarded(&window_pipeline::filter_loop); });
+      grid_thread_ = std::thread([this] { guarded(&window_pipeline::grid_loop); });
+    } catch (std::system_error const& e) {  // a thread that cannot start: the ones that did are stopped
+      stop();
+      throw std::system_error(e.code(), fmt::format("cannot start {} filter threads and the grid thread (use fewer threads)",
+                                                    std::max(1, filter_threads)));
+    } catch (...) {
+      stop();
       throw;
     }
   }
   window_pipeline(window_pipeline const&) = delete;
   window_pipeline& operator=(window_pipeline const&) = delete;
-  ~window_pipeline() { (void)finish(); }
+  ~window_pipeline() { stop(); }
 
   result<void> push(window w) {
     auto it = new_item();
@@ -217,10 +223,18 @@ class window_pipeline {
 
   /** Waits until every window is gridded; the pipeline's error if it failed. */
   result<void> finish() {
+    stop();
+    return outcome();
+  }
+
+ private:
+  /** Lets the grid thread finish the queue, then the filter threads go. Allocates nothing, so
+   *  that it is safe on the way out of an exception (the destructor calls it too). */
+  void stop() noexcept {
     {
       std::lock_guard lock(mutex_);
-      if (finished_) return failure_ ? result<void>(unexpected(*failure_)) : result<void>{};
-      finished_ = true;
+      if (stopped_) return;
+      stopped_ = true;
       closed_ = true;
     }
     ready_.notify_one();
@@ -231,11 +245,16 @@ class window_pipeline {
     }
     work_.notify_all();
     for (auto& t : filters_) t.join();
+  }
+
+  /** The pipeline's first error, if it failed (called with no thread running, or under the lock). */
+  [[nodiscard]] result<void> outcome() const {
+    if (out_of_memory_) return fail(errc::internal, "out of memory while filtering or gridding");
     if (failure_) return unexpected(*failure_);
     return {};
   }
+  [[nodiscard]] bool failed() const noexcept { return out_of_memory_ || failure_.has_value(); }
 
- private:
   struct item {
     window win;
     std::optional<std::string> line;
@@ -286,8 +305,8 @@ class window_pipeline {
   // each change wakes only a thread that can act on it.
   result<void> push_item(std::unique_ptr<item> it) {
     std::unique_lock lock(mutex_);
-    wait_for(lock, space_, [&] { return queue_.size() < capacity || failure_; });
-    if (failure_) return unexpected(*failure_);
+    wait_for(lock, space_, [&] { return queue_.size() < capacity || failed(); });
+    if (failed()) return outcome();
     bool const needs_filter = !it->ready;
     queue_.push_back(std::move(it));
     lock.unlock();
@@ -313,27 +332,66 @@ class window_pipeline {
       if (job == nullptr) return;  // stopping
       job->taken = true;
       lock.unlock();
-      std::optional<error> failed;
+      bool out_of_memory = false;
+      std::optional<error> failure;
       try {
         std::array<radar_scan const*, 3> slots{};
         for (std::size_t i = 0; i < 3; ++i) slots[i] = job->win.slots[i].get();
         median_filter(std::span<radar_scan const* const>(slots.data(), static_cast<std::size_t>(job->win.depth)),
                       job->win.depth, job->win.newest, job->win.options, job->filtered);
-      } catch (std::bad_alloc const&) {
-        failed = error(errc::internal, "out of memory while filtering a scan").at(std::string(job->win.path));
-      } catch (std::exception const& e) {
-        failed = error(errc::internal, fmt::format("while filtering a scan: {}", e.what())).at(std::string(job->win.path));
+      } catch (...) {
+        out_of_memory = !describe_failure(std::current_exception(), "filtering a scan", job->win.path, failure);
       }
       lock.lock();
-      if (failed) fail_locked(std::move(*failed));  // the grid thread stops before this window
+      bool const failed_here = out_of_memory || failure;
+      if (failed_here) fail_locked(std::move(failure), out_of_memory);  // the grid thread stops before this window
       job->ready = true;
-      if (failed || job == queue_.front().get()) ready_.notify_one();
+      if (failed_here || job == queue_.front().get()) ready_.notify_one();
+    }
+  }
+
+  /**
+   * An exception from a filter or grid step as the run's error ("while filtering a scan: ...").
+   * False when even that cannot be built for lack of memory (the caller then marks the pipeline
+   * out of memory, which needs no allocation).
+   */
+  static bool describe_failure(std::exception_ptr const& caught, char const* doing, std::string_view path,
+                               std::optional<error>& out) noexcept {
+    try {
+      try {
+        std::rethrow_exception(caught);
+      } catch (std::bad_alloc const&) {
+        return false;
+      } catch (std::exception const& e) {
+        out = error(errc::internal, fmt::format("while {}: {}", doing, e.what())).at(std::string(path));
+      } catch (...) {
+        out = error(errc::internal, fmt::format("while {}: unknown exception", doing)).at(std::string(path));
+      }
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  /** Runs a thread's loop; anything that escapes it (memory for bookkeeping, say) fails the
+   *  pipeline instead of ending the process. */
+  void guarded(void (window_pipeline::*loop)()) noexcept {
+    try {
+      (this->*loop)();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      fail_locked(std::nullopt, true);
+      ready_.notify_all();
+      work_.notify_all();
     }
   }
 
   /** Records the pipeline's first error; the windows still queued are never gridded. */
-  void fail_locked(error e) {
-    if (!failure_) failure_ = std::move(e);
+  void fail_locked(std::optional<error> e, bool out_of_memory) noexcept {
+    if (!failed()) {
+      if (out_of_memory) out_of_memory_ = true;
+      else failure_ = std::move(e);
+    }
     space_.notify_all();
   }
 
@@ -344,29 +402,28 @@ class window_pipeline {
       {
         std::unique_lock lock(mutex_);
         wait_for(lock, ready_, [&] {
-          return failure_ || (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty());
+          return failed() || (!queue_.empty() && queue_.front()->ready) || (closed_ && queue_.empty());
         });
-        if (failure_ || queue_.empty()) return;
+        if (failed() || queue_.empty()) return;
         it = std::move(queue_.front());
         queue_.pop_front();
       }
       space_.notify_one();
-      std::optional<error> failed;
+      bool out_of_memory = false;
+      std::optional<error> failure;
       try {
         if (it->line) {
           notice_(*it->line);
         } else {
           auto const& scan = it->win.filter ? it->filtered : *it->win.slots[static_cast<std::size_t>(it->win.newest)];
-          if (auto done = grid_scan_(scan, it->win); !done) failed = std::move(done.error());
+          if (auto done = grid_scan_(scan, it->win); !done) failure = std::move(done.error());
         }
-      } catch (std::bad_alloc const&) {
-        failed = error(errc::internal, "out of memory while gridding a scan").at(std::string(it->win.path));
-      } catch (std::exception const& e) {
-        failed = error(errc::internal, fmt::format("while gridding a scan: {}", e.what())).at(std::string(it->win.path));
+      } catch (...) {
+        out_of_memory = !describe_failure(std::current_exception(), "gridding a scan", it->win.path, failure);
       }
-      if (failed) {
+      if (out_of_memory || failure) {
         std::lock_guard lock(mutex_);
-        fail_locked(std::move(*failed));
+        fail_locked(std::move(failure), out_of_memory);
         return;
       }
       give_back(std::move(it));
@@ -382,9 +439,10 @@ class window_pipeline {
   std::deque<std::unique_ptr<item>> queue_;
   std::vector<std::unique_ptr<item>> spare_items_;  // gridded, for new_item
   std::optional<error> failure_;
+  bool out_of_memory_ = false;  // a thread ran out of memory (kept apart from failure_: no allocation)
   bool closed_ = false;    // no more windows will come
   bool stopping_ = false;  // the grid thread is done: filter threads leave
-  bool finished_ = false;
+  bool stopped_ = false;
   std::vector<std::thread> filters_;
   std::thread grid_thread_;
 };
@@ -454,24 +512,26 @@ class scan_recycler {
 
 namespace {
 result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
-                                  table_paths const& tables, run_callbacks const& cb);
+                                  table_paths const& tables, run_callbacks const& cb, std::string_view& current_input);
 }  // namespace
 
 result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
                               table_paths const& tables, run_callbacks const& cb) {
-  // Running out of memory (or a thread that cannot start) ends the run with an error, not an abort.
+  // Running out of memory (or a thread that cannot start) ends the run with an error naming the
+  // file being read, not an abort.
+  std::string_view current_input;
   try {
-    return run_make_grid(inputs, opt, tables, cb);
+    return run_make_grid(inputs, opt, tables, cb, current_input);
   } catch (std::bad_alloc const&) {
-    return unexpected(error(errc::internal, "out of memory"));
+    return unexpected(error(errc::internal, "out of memory").at(current_input));
   } catch (std::exception const& e) {
-    return unexpected(error(errc::internal, e.what()));
+    return unexpected(error(errc::internal, e.what()).at(current_input));
   }
 }
 
 namespace {
 result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,
-                                  table_paths const& tables, run_callbacks const& cb) {
+                                  table_paths const& tables, run_callbacks const& cb, std::string_view& current_input) {
   auto radars = radar::radar_table::load(tables.radar_dat);
   if (!radars) return unexpected(std::move(radars.error()));
   model_cache models(tables);
@@ -544,7 +604,7 @@ result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_g
   window_pipeline pipeline(threads, grid_scan, cb.notice);
   // Input errors are reported after the scans read before them have been gridded and written.
   auto stop = [&](error e) -> result<run_summary> {
-    if (auto f = pipeline.finish(); !f) return unexpected(std::move(f.error()));
+    if (auto f = pipeline.finish(); !f) return unexpected(std::move(f.error()).at(current_input));
     return unexpected(std::move(e));
   };
   // Reads the next scan into src[slot]. A snapshot of that slot may still be in use by a window,
@@ -556,6 +616,7 @@ result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_g
   };
 
   for (auto const& path : inputs) {
+    current_input = path;
     if (auto l = pipeline.notice(fmt::format("Opening file:{}", path)); !l) return stop(std::move(l.error()));
     // Only the first file's start-time search can rewind (FitSeek), and only to its first scan.
     bool const may_seek = found_record == 0 && (stime != -1 || sdate != -1);
@@ -647,7 +708,7 @@ result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_g
     summary.records_read += in->reader().records_read() - records_before;
     if (etime != -1 && src[static_cast<std::size_t>(index)].st_time > etime) break;
   }
-  if (auto f = pipeline.finish(); !f) return unexpected(std::move(f.error()));
+  if (auto f = pipeline.finish(); !f) return unexpected(std::move(f.error()).at(current_input));
   if (opt.flush_last && grid.flush() && grid.start_time() >= stime) {
     if (auto w = emit(grid); !w) return unexpected(std::move(w.error()));
   }

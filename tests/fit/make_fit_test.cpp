@@ -1,6 +1,12 @@
 // The make_fit binary end to end: RST-compatible flags, -o (atomic, .bz2), standard input,
 // missing tables, records that cannot be fitted or decoded, truncated input, exit statuses.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -250,5 +256,82 @@ TEST(make_fit, same_bytes_for_any_thread_count) {
     EXPECT_EQ(cmp.result.records_a, 160);
     EXPECT_EQ(cmp.result.not_identical, 0U);
     EXPECT_EQ(cmp.result.exact_mismatches, 0U);
+  }
+}
+
+TEST(make_fit, skipped_records_are_reported_alike_for_any_thread_count) {
+  // Damaged bytes after record 3 make a skipped stretch (stream index 4), so the unfittable input
+  // record 9 is stream record 10. Chunks (8 records on one thread, 64 on more) must not change that.
+  auto const dir = rstx::test::scratch_dir("make_fit_skip_labels");
+  auto const recs = *dmap::read_file(rstx::test::shared_path("data/synth/cly_10min_float.rawacf.bz2").string());
+  std::vector<std::vector<std::byte>> parts;
+  for (std::size_t k = 0; k < 20; ++k) {
+    parts.push_back(encoded(k == 9 ? fit::test::with_scalar<std::int16_t>(recs[k], "smsep", 0) : recs[k]));
+    if (k == 3) parts.push_back(std::vector<std::byte>(40, std::byte{0x5A}));
+  }
+  auto const input = write_records(dir, "damaged.rawacf", parts);
+  std::string first_err;
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(threads);
+    auto const r = make_fit_run(fmt::format("-fitacf3 --threads {} '{}'", threads, input.string()), dir / "err");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(decode_string(r.out).size(), 19U);
+    auto const err = slurp(dir / "err");
+    EXPECT_NE(err.find("record 4, byte "), std::string::npos) << err;
+    EXPECT_NE(err.find("record 10, byte "), std::string::npos) << err;
+    EXPECT_NE(err.find("smsep is 0"), std::string::npos) << err;
+    if (threads == 1) first_err = err;
+    else EXPECT_EQ(err, first_err);
+  }
+}
+
+namespace {
+/** True once process `pid` has a descriptor open on something inside `dir`. */
+bool has_file_open_in(pid_t pid, fs::path const& dir) {
+  std::error_code ec;
+  for (auto const& fd : fs::directory_iterator(fmt::format("/proc/{}/fd", pid), ec)) {
+    auto const target = fs::read_symlink(fd.path(), ec);
+    if (!ec && target.string().rfind(dir.string() + "/", 0) == 0 && target.filename() != "input.fifo") return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST(make_fit, interrupted_run_leaves_no_file_behind) {
+  // make_fit is killed with SIGTERM (and SIGINT) while its output is open: neither the output nor
+  // a temporary file may remain in the output directory.
+  auto const dir = rstx::test::scratch_dir("make_fit_sigterm");
+  auto const input = rstx::test::read_bytes(rstx::test::shared_path("data/real/test.rawacf"));
+  for (int sig : {SIGTERM, SIGINT}) {
+    SCOPED_TRACE(sig);
+    auto const fifo = dir / "input.fifo";
+    fs::remove(fifo);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto const cmd = fmt::format("{}exec {} -fitacf3 -o '{}' '{}'", fit::test::table_environment(), make_fit(),
+                                 (dir / "out.fitacf").string(), fifo.string());
+    pid_t const child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    int const feed = ::open(fifo.c_str(), O_WRONLY);  // waits for make_fit to open its end
+    ASSERT_GE(feed, 0);
+    ASSERT_EQ(::write(feed, input.data(), 5000), 5000);  // part of a record: make_fit waits for more
+    bool opened = false;
+    for (int i = 0; i < 500 && !opened; ++i) {
+      opened = has_file_open_in(child, dir);
+      if (!opened) ::usleep(10000);
+    }
+    EXPECT_TRUE(opened) << "make_fit never opened its output";
+    ::kill(child, sig);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ::close(feed);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
+    std::vector<std::string> left;
+    for (auto const& e : fs::directory_iterator(dir))
+      if (e.path() != fifo) left.push_back(e.path().filename().string());
+    EXPECT_TRUE(left.empty()) << "left behind: " << (left.empty() ? "" : left.front());
   }
 }

@@ -249,3 +249,34 @@ TEST(OperatingParameters, FrangOrRsepChangesStopTheFilter) {
 
 }  // namespace
 }  // namespace rstx::grid
+
+namespace rstx::grid {
+namespace {
+
+TEST(MedianFilter, IntegerAveragesOfExtremeValuesWrapLikeRst) {
+  // Operating parameters come from the file and are averaged in int sums, as in RST: sums that
+  // overflow wrap around as RST's binary computes them (and are not undefined behaviour here).
+  auto s = scans_with(2, 5, {{0, 2}});
+  for (auto& scan : s)
+    for (auto& b : scan.beams) {
+      b.noise = std::numeric_limits<int>::max();
+      b.freq = std::numeric_limits<int>::max() - 5;
+      b.nave = std::numeric_limits<int>::min();
+      b.intt_sc = std::numeric_limits<int>::max();
+      b.intt_us = 999999;
+      b.atten = -7;
+    }
+  radar_scan out;
+  median_filter(s, 3, 2, {}, out);  // mode 0: integer averages over the three soundings
+  auto wrapped_sum3 = [](int v) {
+    return static_cast<int>(static_cast<std::uint32_t>(v) * 3U);
+  };
+  ASSERT_EQ(out.beams.size(), 2U);
+  EXPECT_EQ(out.beams[0].noise, wrapped_sum3(std::numeric_limits<int>::max()) / 3);
+  EXPECT_EQ(out.beams[0].freq, wrapped_sum3(std::numeric_limits<int>::max() - 5) / 3);
+  EXPECT_EQ(out.beams[0].nave, wrapped_sum3(std::numeric_limits<int>::min()) / 3);
+  EXPECT_EQ(out.beams[0].atten, -7);
+}
+
+}  // namespace
+}  // namespace rstx::grid

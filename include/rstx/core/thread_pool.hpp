@@ -25,7 +25,8 @@ void name_this_thread(char const* name) noexcept;
  */
 class thread_pool {
  public:
-  /** `threads` <= 0 means one per hardware thread. */
+  /** `threads` <= 0 means one per hardware thread. Throws std::system_error when the threads
+   *  cannot be started (none is left running then). */
   explicit thread_pool(int threads = 0);
   ~thread_pool();
   thread_pool(thread_pool const&) = delete;
@@ -55,6 +56,7 @@ class thread_pool {
   };
 
   void worker_loop();
+  void stop_workers() noexcept;
   /** Runs ranges of `l` until none is left; records the first exception and stops the loop. */
   void run_chunks(loop const& l) noexcept;
 
