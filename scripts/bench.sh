@@ -29,6 +29,10 @@ echo "== DMAP read throughput (bench/dmap/read_bench.cpp)"
 "$bin/rstx_bench_dmap_read" --file "$raw" --runs 7
 
 echo
+echo "== recover mode on damaged streams: linear time (bench/dmap/recover_bench.cpp)"
+"$bin/rstx_bench_dmap_recover" --runs 5
+
+echo
 echo "== make_fit end to end, FITACF 3.0 and 2.5 (bench/fit/make_fit_bench.cpp)"
 "$bin/rstx_bench_make_fit" --file "$raw" --runs 5 "${rst_args[@]}"
 

@@ -179,6 +179,8 @@ std::optional<error> check_rawacf(dmap::rawacf_view const& raw, input_limits con
   if (p.nrang <= 0) return bad(fmt::format("nrang is {}: there is no range to fit", p.nrang));
   if (p.nrang > nrang_raw)
     return bad(fmt::format("nrang {} exceeds the {} lag-0 powers in pwr0", p.nrang, nrang_raw));
+  if (p.nrang > max_ranges)
+    return bad(fmt::format("nrang {} is above the {} ranges rstx fits", p.nrang, max_ranges));
   if (limits.max_ranges > 0 && p.nrang > limits.max_ranges)
     return bad(fmt::format("nrang {} exceeds the hardware limit of {} ranges (hdw.dat maxrange)", p.nrang,
                            limits.max_ranges));

@@ -84,6 +84,13 @@ TEST(from_dmap, nrang_beyond_the_ranges_present) {
                   "nrang 30000 exceeds the 100 lag-0 powers");
 }
 
+TEST(from_dmap, nrang_above_the_ranges_rstx_fits) {
+  // 1001 lag-0 powers present, so only the fixed limit (fit::max_ranges) rejects it.
+  auto r = with_scalar<std::int16_t>(base(), "nrang", fit::max_ranges + 1);
+  r = with_array<float>(r, "pwr0", {fit::max_ranges + 1}, std::vector<float>(fit::max_ranges + 1, 1.0F));
+  expect_rejected(r, errc::bad_value, "nrang 1001 is above the 1000 ranges rstx fits");
+}
+
 TEST(from_dmap, nrang_above_a_configured_limit) {
   std::vector<dmap::record> recs = {base()};
   fit::input_limits limits;

@@ -27,6 +27,11 @@ namespace rstx::fit {
 inline constexpr int max_lags = 64;
 /** Most pulses (mppul) a record may have (real sequences have 7-13). Checked by from_dmap. */
 inline constexpr int max_pulses = 64;
+/** Most ranges (nrang) a record may have. RST has no limit; real radars record 75-300 (300 gates
+ *  of 15 km already reach 4500 km). The limit bounds what one record costs to fit (about 1.2 kB a
+ *  range), which a damaged nrang of 700 000 would otherwise make hundreds of MB. Checked by
+ *  from_dmap. */
+inline constexpr int max_ranges = 1000;
 
 /** Which algorithm filled a fit batch; decides the fitacf record layout (dmap.md §3.2). */
 enum class fit_algorithm : std::uint8_t {

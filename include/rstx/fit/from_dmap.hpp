@@ -10,8 +10,8 @@
  * (each gives errc::bad_value unless noted):
  *  - the rawacf view does not decode (missing field, wrong type, acfd extents that do not match
  *    slist: errc::missing_field / errc::wrong_type);
- *  - nrang <= 0, nrang above the lag-0 powers present (pwr0 extent), or above `max_ranges`
- *    (the hardware limit: hdw.dat's maxrange);
+ *  - nrang <= 0, nrang above the lag-0 powers present (pwr0 extent), above fit::max_ranges
+ *    (1000), or above `input_limits::max_ranges` when one is given;
  *  - mplgs <= 0 or above max_lags; fewer lag-table rows than mplgs + 1 (or mplgexs + 1);
  *  - mppul <= 0, above max_pulses, or different from the pulse table's length;
  *  - a lag-table entry (rows 0..mplgs-1) that is not a pulse of the pulse table;
