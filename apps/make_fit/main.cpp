@@ -1,7 +1,5 @@
 // make_fit: rawacf -> fitacf with FITACF 3.0 (or 2.5), compatible with RST's command line.
 #include <cstdio>
-#include <exception>
-#include <new>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -107,14 +105,5 @@ int run(int argc, char** argv, std::string& input_name) {
 }
 
 int main(int argc, char** argv) {
-  // Whatever escapes (running out of memory, a thread that cannot start) is reported with the
-  // input's name and exit status 4, never as an abort.
-  std::string input_name = "<stdin>";
-  try {
-    return run(argc, argv, input_name);
-  } catch (std::bad_alloc const&) {
-    return rstx::cli::report_out_of_memory(program, input_name);
-  } catch (std::exception const& e) {
-    return rstx::cli::report(program, rstx::error(rstx::errc::internal, e.what()).at(input_name));
-  }
+  return rstx::cli::run_reporting_escapes(program, "<stdin>", [&](std::string& input_name) { return run(argc, argv, input_name); });
 }

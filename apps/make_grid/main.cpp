@@ -1,7 +1,5 @@
 // make_grid: fitacf -> grid in AACGM-v2 coordinates, compatible with RST 5's command line.
 #include <cstdio>
-#include <exception>
-#include <new>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -57,14 +55,5 @@ int run(int argc, char** argv, std::string& input_name) {
 }
 
 int main(int argc, char** argv) {
-  // Whatever escapes (running out of memory, a thread that cannot start) is reported with exit
-  // status 4, never as an abort.
-  std::string input_name;
-  try {
-    return run(argc, argv, input_name);
-  } catch (std::bad_alloc const&) {
-    return rstx::cli::report_out_of_memory(program, input_name);
-  } catch (std::exception const& e) {
-    return rstx::cli::report(program, rstx::error(rstx::errc::internal, e.what()).at(input_name));
-  }
+  return rstx::cli::run_reporting_escapes(program, "", [&](std::string& input_name) { return run(argc, argv, input_name); });
 }

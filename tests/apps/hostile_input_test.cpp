@@ -120,6 +120,13 @@ fs::path write_zst(fs::path const& dir, std::string const& name, Make make) {
 
 void append(bytes& to, bytes const& more) { to.insert(to.end(), more.begin(), more.end()); }
 
+bytes repeated(bytes const& unit, int times) {
+  bytes out;
+  out.reserve(unit.size() * static_cast<std::size_t>(times));
+  for (int i = 0; i < times; ++i) append(out, unit);
+  return out;
+}
+
 /** Under AddressSanitizer the programs' memory is mostly the sanitizer's own (shadow memory and a
  *  quarantine of freed blocks), so there the files only prove that nothing crashes or misbehaves. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -144,13 +151,9 @@ TEST(HostileInput, DamageBetweenRecordsOfACompressedFile) {
   auto const file = write_zst(test::scratch_dir("hostile_damage_between"), "damaged.rawacf", [] {
     dmap::record r;
     r.add_scalar<std::int16_t>("stid", 66).add_array<float>("data", std::vector<float>(25000, 0.0F));
-    auto const good = *encode(r);
-    bytes plain;
-    for (int i = 0; i < 1000; ++i) {
-      append(plain, good);
-      append(plain, bytes(100, std::byte{0xA5}));
-    }
-    return plain;
+    auto unit = *encode(r);
+    unit.insert(unit.end(), 100, std::byte{0xA5});
+    return repeated(unit, 1000);
   }).string();
   auto info = run_measured({bin("rstx"), "info", file});
   expect_bounded(info, "rstx info");
@@ -165,11 +168,10 @@ TEST(HostileInput, DamageBetweenRecordsOfACompressedFile) {
 //    declared size available. Every candidate used to be read ahead and copied whole (hours).
 TEST(HostileInput, ManyLargeCandidatesWithBadFields) {
   auto const file = write_zst(test::scratch_dir("hostile_candidates"), "candidates.rawacf", [] {
-    bytes plain;
     std::int32_t const unit[4] = {0x00010001, 7 << 20, 1, 0};
     bytes unit_bytes(sizeof unit);
     std::memcpy(unit_bytes.data(), unit, sizeof unit);
-    for (int i = 0; i < 100000; ++i) append(plain, unit_bytes);
+    auto plain = repeated(unit_bytes, 100000);
     plain.resize(plain.size() + (std::size_t{8} << 20), std::byte{0});
     return plain;
   }).string();
@@ -225,12 +227,8 @@ dmap::record tiny_fields(std::size_t n) {
 //    bookkeeping, and make_fit kept 2 x 64 of them in flight (858 MB from three 16 MB records).
 TEST(HostileInput, RecordsOfTinyFields) {
   auto dir = test::scratch_dir("hostile_tiny_fields");
-  auto const many = write_zst(dir, "many.rawacf", [] {
-    auto const one = *encode(tiny_fields(60000));  // 180 kB, 2.9 MB of field entries once decoded
-    bytes plain;
-    for (int i = 0; i < 300; ++i) append(plain, one);
-    return plain;
-  }).string();
+  // 180 kB each, 2.9 MB of field entries once decoded.
+  auto const many = write_zst(dir, "many.rawacf", [] { return repeated(*encode(tiny_fields(60000)), 300); }).string();
   auto fit = run_measured({bin("make_fit"), "-fitacf3", many});
   expect_bounded(fit, "make_fit, 300 records of 60000 fields");
   EXPECT_NE(fit.err.find("record skipped"), std::string::npos) << fit.err.substr(0, 500);
@@ -239,12 +237,7 @@ TEST(HostileInput, RecordsOfTinyFields) {
   expect_bounded(run_measured({bin("make_grid"), many}), "make_grid");
 
   // Three 16 MB records: above the record size limit, so skipped without being held at all.
-  auto const huge = write_zst(dir, "huge.rawacf", [] {
-    auto const big = *encode(tiny_fields(5'500'000));
-    bytes plain;
-    for (int i = 0; i < 3; ++i) append(plain, big);
-    return plain;
-  }).string();
+  auto const huge = write_zst(dir, "huge.rawacf", [] { return repeated(*encode(tiny_fields(5'500'000)), 3); }).string();
   auto fit_huge = run_measured({bin("make_fit"), "-fitacf3", huge});
   expect_bounded(fit_huge, "make_fit, three 16 MB records");
   EXPECT_NE(fit_huge.err.find("above the limit"), std::string::npos) << fit_huge.err.substr(0, 500);
@@ -255,13 +248,9 @@ TEST(HostileInput, RecordsOfTinyFields) {
 //    kept whole (about 330 bytes each).
 TEST(HostileInput, HundredsOfThousandsOfDamagedStretches) {
   auto const file = write_zst(test::scratch_dir("hostile_stretches"), "stretches.rawacf", [] {
-    auto const empty = *encode(dmap::record{});
-    bytes plain;
-    for (int i = 0; i < 300000; ++i) {
-      append(plain, empty);
-      plain.push_back(std::byte{0xFF});
-    }
-    return plain;
+    auto unit = *encode(dmap::record{});
+    unit.push_back(std::byte{0xFF});
+    return repeated(unit, 300000);
   }).string();
   auto info = run_measured({bin("rstx"), "info", file});
   expect_bounded(info, "rstx info");
