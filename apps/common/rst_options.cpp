@@ -65,10 +65,17 @@ option_table& option_table::custom(std::string name, bool takes_value,
 }
 
 result<std::vector<std::string>> option_table::parse(std::vector<std::string> const& args) const {
-  std::size_t i = 0;
-  for (; i < args.size(); ++i) {
+  std::vector<std::string> operands;
+  for (std::size_t i = 0; i < args.size(); ++i) {
     std::string const& arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') break;
+    if (arg == "--") {  // everything after is an operand, even if it starts with '-'
+      operands.insert(operands.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      operands.push_back(arg);
+      continue;
+    }
     std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
     std::optional<std::string> inline_value;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -90,7 +97,7 @@ result<std::vector<std::string>> option_table::parse(std::vector<std::string> co
     }
     if (auto r = e->handle(value); !r) return unexpected(std::move(r.error()));
   }
-  return std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  return operands;
 }
 
 }  // namespace rstx::cli

@@ -1,7 +1,9 @@
 #pragma once
 // Command lines in RST's style: single-dash long options (-vb, -tl 60, -fitacf-version 3.0), also
-// accepted with two dashes and as --name=value. Like RST's OptionProcess, option processing stops
-// at the first argument that does not start with '-' (a lone "-" is an operand: standard input).
+// accepted with two dashes and as --name=value. Unlike RST's OptionProcess, which stops at the
+// first argument that does not start with '-', options may come anywhere on the line (after the
+// input file too, as people type them); "--" ends the options, and a lone "-" is an operand
+// (standard input). Every command line RST accepts means the same here.
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,7 +27,7 @@ class option_table {
   /** Any other option: `handle` gets the value (empty for a flag) and may reject it. */
   option_table& custom(std::string name, bool takes_value, std::function<result<void>(std::string const&)> handle);
 
-  /** Parses args (argv[1..]); returns the operands (file names). Errors: errc::invalid_argument. */
+  /** Parses args (argv[1..]); returns the operands (file names) in order. Errors: errc::invalid_argument. */
   [[nodiscard]] result<std::vector<std::string>> parse(std::vector<std::string> const& args) const;
 
  private:

@@ -38,12 +38,17 @@ rstx options:
   --strict                 stop at the first record that cannot be fitted (default: report it
                            on stderr, skip it and carry on)
   --max-record-size BYTES  largest input record accepted (default 8 MiB); larger ones are skipped
+  --tables DIR             tables from DIR (radar.dat, hdw/, tdiff/) instead of rstx's own
 
-Environment: SD_RADAR (radar.dat), SD_HDWPATH (hdw.dat.* directory), SD_TDIFFPATH (tdiff.dat.*
-directory) are required, as for RST.
+Options may come before or after the input file; "--" ends them.
+
+Tables: rstx's own copy (radar.dat, hardware and tdiff files), found beside the program. RST's
+variables SD_RADAR (radar.dat), SD_HDWPATH (hdw.dat.* folder) and SD_TDIFFPATH (tdiff.dat.*
+folder) override it, and --tables DIR (or RSTX_TABLES=DIR) points at another copy; -vb says which
+files are used.
 
 Exit status: 0 ok, 1 usage, 2 bad input (including a truncated input: every complete record is
-written first), 3 I/O, 4 internal error.
+written first; and input that is not rawacf), 3 I/O, 4 internal error (out of memory included).
 )";
 }
 
@@ -97,6 +102,7 @@ result<cli_options> parse_command_line(std::vector<std::string> const& args) {
                 o.threads = *n;
                 return {};
               })
+      .text("tables", o.tables_dir)
       .custom("max-record-size", true,
               [&o](std::string const& v) -> result<void> {
                 auto n = cli::parse_double("max-record-size", v);

@@ -1,8 +1,8 @@
 #pragma once
 // make_fit's command line: RST's single-dash long options (-fitacf3, -vb, -tdiff 1.5,
-// -fitacf-version 3.0, ...) plus rstx's own (-o FILE, --threads N, --backend B, --strict).
-// Every option is accepted with one or two dashes and as --name=value; option processing stops
-// at the first argument that does not start with '-' (the input file), like RST's OptionProcess.
+// -fitacf-version 3.0, ...) plus rstx's own (-o FILE, --threads N, --backend B, --strict,
+// --tables DIR). Every option is accepted with one or two dashes and as --name=value, before or
+// after the input file (rst_options.hpp).
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +27,7 @@ struct cli_options {
   std::string output;                 ///< -o; empty: standard output
   int threads = 0;                    ///< --threads; 0: all hardware threads
   std::optional<std::size_t> max_record_bytes;  ///< --max-record-size
+  std::string tables_dir;             ///< --tables DIR
   backend_choice backend = backend_choice::automatic;
 };
 

@@ -1,5 +1,6 @@
 // make_fit: rawacf -> fitacf with FITACF 3.0 (or 2.5), compatible with RST's command line.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -16,12 +17,19 @@
 #include "rstx/fit/fit.hpp"
 #include "rstx/fit/stream.hpp"
 #include "rstx/fit/to_dmap.hpp"
-#include "rstx/radar/hardware.hpp"
+#include "rstx/core/time.hpp"
 #include "rstx/core/version.hpp"
+#include "rstx/radar/hardware.hpp"
+#include "rstx/tables/tables.hpp"
 
 namespace {
 
 constexpr char const* program = "make_fit";
+
+std::string format_epoch(double epoch) {
+  auto const t = rstx::ymdhms_from_epoch(epoch);
+  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02.0f}", t.year, t.month, t.day, t.hour, t.minute, t.second);
+}
 
 int usage_error(std::string const& what) {
   fmt::print(stderr, "{}: {}\n", program, what);
@@ -55,14 +63,15 @@ int run(int argc, char** argv, std::string& input_name) {
                            ? "--backend cuda: the CUDA fitting backend is not implemented yet; use --backend cpu"
                            : "--backend cuda: this rstx build has no CUDA support; use --backend cpu");
 
-  // Tables, found the way RST finds them. SD_TDIFFPATH is required even when unused, as in RST.
-  auto radar_dat = radar::require_env("SD_RADAR", "path of radar.dat");
-  if (!radar_dat) return cli::report(program, radar_dat.error());
-  for (auto [name, what] : {std::pair{"SD_HDWPATH", "directory of the hdw.dat.* hardware files"},
-                            std::pair{"SD_TDIFFPATH", "directory of the tdiff.dat.* calibration files"}}) {
-    if (auto env = radar::require_env(name, what); !env) return cli::report(program, env.error());
-  }
-  auto radars = radar::radar_table::load(*radar_dat);
+  // Tables: rstx's own copy unless --tables or RST's variables say otherwise (tables/README.md).
+  tables::request want;
+  want.tables_dir = cli.tables_dir;
+  want.need_tdiff = cli.tdiff_method.has_value();  // (a radar without a calibration file has none, as in RST)
+  auto tables = tables::locate(want);
+  if (!tables) return cli::report(program, tables.error());
+  if (cli.verbose)
+    for (auto const& line : tables->describe()) fmt::print(stderr, "Tables: {}\n", line);
+  auto radars = radar::radar_table::load(tables->radar_dat.path);
   if (!radars) return cli::report(program, radars.error());
 
   dmap::reader_options ropt;
@@ -81,14 +90,22 @@ int run(int argc, char** argv, std::string& input_name) {
   sopt.run.old_elevation = cli.old_elevation;
   sopt.run.tdiff_us = cli.tdiff_us;
   sopt.run.tdiff_method = cli.tdiff_method;
+  sopt.run.hdw_dir = tables->hdw_dir.path;
+  sopt.run.tdiff_dir = tables->tdiff_dir.path;
   sopt.strict = cli.strict;
   sopt.command = fit::origin_command(std::span<char const* const>(argv, static_cast<std::size_t>(argc)));
   fit::stream_callbacks callbacks;
   callbacks.skipped = [](error const& e) { fmt::print(stderr, "{}: {} (record skipped)\n", program, e.message()); };
-  if (cli.verbose)
+  if (cli.verbose) {
+    callbacks.run_set_up = [&](fit::run_setup const& setup) {
+      fmt::print(stderr, "Hardware: {} (radar {}, {}), line valid from {}\n",
+                 (std::filesystem::path(tables->hdw_dir.path) / setup.radar.hdw_file).string(),
+                 setup.radar.stid, setup.radar.name, format_epoch(setup.site.valid_from));
+    };
     callbacks.record_read = [](dmap::radar_parms const& p) {
       fmt::print(stderr, "{}-{}-{} {}:{}:{} beam={}\n", p.year, p.month, p.day, p.hour, p.minute, p.second, p.bmnum);
     };
+  }
 
   cli::remove_temporaries_on_signals();
   fit::thread_pool pool(cli.threads);

@@ -86,16 +86,21 @@ rstx options:
                      is the same for any N
   --flush-last       also write the interval still open when the input ends
   --max-record-size BYTES   largest input record accepted (default 8 MiB)
-  --aacgm-coeffs PREFIX     AACGM-v2 coefficient set, e.g. .../aacgm_coeffs-14- (default: the
-                     AACGM_v2_DAT_PREFIX variable; RST uses the -13- set)
+  --aacgm-coeffs SET AACGM-v2 coefficients: 13 (RST 5.0's set, the default), 14 (the set derived
+                     with IGRF-14), or a path prefix such as DIR/aacgm_coeffs-14-
+  --tables DIR       tables from DIR (radar.dat, hdw/, aacgm/, igrf/) instead of rstx's own
 
 Not supported: -old_aacgm (AACGM v1), -old/-fit/-cfit (old input formats).
 
-Environment: SD_RADAR (radar.dat), SD_HDWPATH (hdw.dat.*), AACGM_v2_DAT_PREFIX (AACGM-v2
-coefficients, e.g. .../aacgm_coeffs-13-), IGRF_PATH (IGRF coefficients, coef.dat).
+Options may come before or after the input files; "--" ends them.
 
-Exit status: 0 ok, 1 usage, 2 bad input (records complete before the problem are written),
-3 I/O, 4 internal error.
+Tables: rstx's own copy, found beside the program. RST's variables SD_RADAR (radar.dat),
+SD_HDWPATH (hdw.dat.*), AACGM_v2_DAT_PREFIX (AACGM-v2 coefficients, e.g. .../aacgm_coeffs-13-)
+and IGRF_PATH (IGRF coefficients, coef.dat) override it, and --tables DIR (or RSTX_TABLES=DIR)
+points at another copy; -vb says which files were loaded.
+
+Exit status: 0 ok, 1 usage, 2 bad input (records complete before the problem are written; input
+that is not fitacf), 3 I/O, 4 internal error (out of memory included).
 )";
 }
 
@@ -132,7 +137,7 @@ result<cli_options> parse_command_line(std::vector<std::string> const& args) {
       .custom("fit", false, reject("-fit (the old fit format) is not supported by rstx"))
       .custom("cfit", false, reject("-cfit (cfit input) is not supported by rstx"))
       .text("o", o.output).integer("threads", r.threads).flag("flush-last", r.flush_last)
-      .text("max-record-size", max_record).text("aacgm-coeffs", o.tables.aacgm_prefix);
+      .text("max-record-size", max_record).text("aacgm-coeffs", o.tables.aacgm).text("tables", o.tables.tables_dir);
   auto operands = t.parse(args);
   if (!operands) return unexpected(std::move(operands.error()));
   o.inputs = std::move(*operands);

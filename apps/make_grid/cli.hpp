@@ -1,11 +1,13 @@
 #pragma once
 // make_grid's command line: RST 5's options (single dash, values after a space) plus rstx's own
-// (-o FILE, --threads N, --flush-last, --max-record-size, --aacgm-coeffs). See help_text() for the list.
+// (-o FILE, --threads N, --flush-last, --max-record-size, --aacgm-coeffs, --tables). Options may
+// come before or after the input files. See help_text() for the list.
 #include <string>
 #include <vector>
 
 #include "rstx/core/error.hpp"
 #include "rstx/grid/make_grid.hpp"
+#include "rstx/tables/tables.hpp"
 
 namespace rstx::make_grid_cli {
 
@@ -16,7 +18,7 @@ struct cli_options {
   std::vector<std::string> inputs;  ///< fitacf files; none or "-": standard input
   std::string output;               ///< -o; empty: standard output
   std::vector<std::string> warnings;  ///< RST's notices for unknown -cn values
-  grid::table_paths tables;         ///< --aacgm-coeffs; the rest from RST's environment variables
+  tables::request tables;           ///< --tables, --aacgm-coeffs (tables/README.md)
   grid::make_grid_options run;
 };
 

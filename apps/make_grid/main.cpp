@@ -12,6 +12,7 @@
 #include "rstx/core/version.hpp"
 #include "rstx/dmap/writer.hpp"
 #include "rstx/grid/make_grid.hpp"
+#include "rstx/tables/tables.hpp"
 
 namespace {
 constexpr char const* program = "make_grid";
@@ -32,8 +33,14 @@ int run(int argc, char** argv, std::string& input_name) {
   }
   for (auto const& w : o.warnings) cli::warn(program, w);
   if (o.inputs.size() == 1) input_name = o.inputs.front();
-  auto tables = grid::resolve_tables(o.tables);
-  if (!tables) return cli::report(program, tables.error());
+  auto want = o.tables;
+  want.need_geo = true;
+  auto found = tables::locate(want);
+  if (!found) return cli::report(program, found.error());
+  if (o.verbose)
+    for (auto const& line : found->describe()) fmt::print(stderr, "Tables: {}\n", line);
+  grid::table_paths const tables{found->radar_dat.path, found->hdw_dir.path, found->aacgm_prefix.path,
+                                 found->igrf_dir.path};
 
   auto out = o.output.empty() ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
                               : dmap::writer::create(o.output, {dmap::compression_for_path(o.output), 9});
@@ -45,7 +52,7 @@ int run(int argc, char** argv, std::string& input_name) {
   cb.notice = to_stderr;  // RST prints "Opening file:" lines whatever -vb says
   if (o.verbose) cb.log = to_stderr;
 
-  auto summary = grid::make_grid(o.inputs, o.run, *tables, cb);
+  auto summary = grid::make_grid(o.inputs, o.run, tables, cb);
   // Records completed before a problem in the input are kept (-o included); I/O errors are not.
   if (!summary && (summary.error().code == errc::io || summary.error().code == errc::internal))
     return cli::report(program, summary.error());

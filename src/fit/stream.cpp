@@ -153,13 +153,25 @@ class chunk_processor {
 
   /** Processes a chunk; an error ends the run (the records before it are written). */
   result<void> process(chunk& c) {
-    auto const n = c.index.size();
+    // The first identifiable record tells the kind of file: another product (fitacf, grid, map)
+    // stops the run there, after the records before it (RST fits such records into empty ones and
+    // exits 0). Once a rawacf record has been seen, the rest go unchecked (it costs microseconds).
+    std::optional<error> wrong_kind;
+    std::size_t n = c.index.size();
+    for (std::size_t k = 0; k < n && !rawacf_seen_; ++k) {
+      auto const kind = dmap::detect_product(c.records[k]);
+      rawacf_seen_ = kind == dmap::product::rawacf;
+      if (kind == dmap::product::rawacf || kind == dmap::product::unknown) continue;
+      wrong_kind = error(errc::wrong_type,
+                         fmt::format("this is a {} record; make_fit reads rawacf records", dmap::to_string(kind)),
+                         c.offset[k])
+                       .at(in_.source_name(), c.index[k]);
+      std::erase_if(c.skipped, [&](error const& e) { return e.record > c.index[k]; });
+      n = k;
+      break;
+    }
     std::span<dmap::record const> records(c.records.data(), n);
     summary.records_in += static_cast<std::int64_t>(n + c.skipped.size());
-    if (callbacks_.record_read) {
-      for (auto const& r : records)
-        if (auto p = dmap::decode_radar_parms(r, dmap::strictness::lenient)) callbacks_.record_read(*p);
-    }
     if (!setup_) {
       for (std::size_t k = 0; k < n; ++k) {
         auto p = dmap::decode_radar_parms(records[k], dmap::strictness::lenient);
@@ -168,8 +180,14 @@ class chunk_processor {
         if (!s) return unexpected(std::move(s.error()).at(in_.source_name(), c.index[k]));
         setup_ = std::move(*s);
         fopt_.elevation = setup_->elevation;
+        if (callbacks_.run_set_up) callbacks_.run_set_up(*setup_);
         break;
       }
+    }
+
+    if (callbacks_.record_read) {
+      for (auto const& r : records)
+        if (auto p = dmap::decode_radar_parms(r, dmap::strictness::lenient)) callbacks_.record_read(*p);
     }
 
     tdiff_selection tdiff;
@@ -179,8 +197,8 @@ class chunk_processor {
     // hdw.dat maxrange is not a hard limit in practice (RST ignores it; data exceed it), so the
     // check is what the record holds: nrang <= pwr0 extent, in check_rawacf.
     input_limits const limits;
-    batch_ = from_dmap(records, c.index, c.offset, setup_ ? setup_->site : no_site_, tdiff, limits, ctx_,
-                       std::move(batch_));
+    batch_ = from_dmap(records, std::span(c.index).first(n), std::span(c.offset).first(n),
+                       setup_ ? setup_->site : no_site_, tdiff, limits, ctx_, std::move(batch_));
     for (auto& r : c.records)  // converted: a slot that held a large record lets its memory go
       if (r.memory_bytes() > slot_keep_bytes) r = dmap::record{};
 
@@ -231,6 +249,7 @@ class chunk_processor {
     }
     fitted_ = std::move(*fitted);  // its memory serves the next chunk
     if (fatal) return unexpected(std::move(*fatal));
+    if (wrong_kind) return unexpected(std::move(*wrong_kind));
     if (c.fatal) {
       auto e = std::move(*c.fatal);
       ++summary.records_in;
@@ -250,6 +269,7 @@ class chunk_processor {
   exec_context const& ctx_;
   stream_callbacks const& callbacks_;
   std::optional<run_setup> setup_;
+  bool rawacf_seen_ = false;
   radar::site const no_site_{};
   fit_options fopt_;
   rawacf_batch batch_;

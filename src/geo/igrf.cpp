@@ -172,6 +172,7 @@ result<igrf_model> igrf_model::load(std::string_view igrf_dir, double year) {
   if (!m2) return unexpected(std::move(m2.error()));
 
   igrf_model out;
+  out.files_ = {(dir / e[i].file).string(), (dir / e[i + 1].file).string()};
   out.year_ = year;
   out.extrapolated_ = i + 1 == sv_index;
   sh_model const m = out.extrapolated_ ? extrapolate(year, e[i].epoch, *m1, *m2)

@@ -116,11 +116,6 @@ class fitacf_input {
   bool keep_history_;
 };
 
-result<std::string> from_env_or(std::string const& given, char const* variable, char const* purpose) {
-  if (!given.empty()) return given;
-  return radar::require_env(variable, purpose);
-}
-
 /** make_grid.c's `(int) t % (24 * 3600)`: an epoch beyond the int range (a year past 2038) gives
  *  what RST's binary gives, not undefined behaviour. */
 double seconds_of_day(double epoch) { return static_cast<double>(x86_double_to_int(epoch) % seconds_per_day); }
@@ -128,7 +123,8 @@ double seconds_of_day(double epoch) { return static_cast<double>(x86_double_to_i
 /** The run's geolocation models, loaded on first use and kept. */
 class model_cache {
  public:
-  explicit model_cache(table_paths const& t) : tables_(t) {}
+  /** `log` (may be empty) gets a line naming the files of each model loaded (make_grid -vb). */
+  model_cache(table_paths const& t, std::function<void(std::string_view)> log) : tables_(t), log_(std::move(log)) {}
 
   result<geo::aacgm_v2_model const*> aacgm_for_day(int year, int month, int day) {
     auto const key = std::array<int, 3>{year, month, day};
@@ -137,6 +133,9 @@ class model_cache {
       if (!m) return unexpected(std::move(m.error()));
       aacgm_ = std::make_unique<geo::aacgm_v2_model>(std::move(*m));
       aacgm_day_ = key;
+      if (log_)
+        log_(fmt::format("AACGM-v2 coefficients for {:04d}-{:02d}-{:02d}: {}{:04d}.asc and {}{:04d}.asc", year, month,
+                         day, aacgm_->prefix(), aacgm_->epoch(), aacgm_->prefix(), aacgm_->epoch() + 5));
     }
     return aacgm_.get();
   }
@@ -147,12 +146,16 @@ class model_cache {
       auto m = geo::igrf_model::load(tables_.igrf_dir, year);
       if (!m) return unexpected(std::move(m.error()));
       it = igrf_.emplace(year, std::make_unique<geo::igrf_model>(std::move(*m))).first;
+      if (log_)
+        log_(fmt::format("IGRF coefficients for {}: {} and {}", year, it->second->model_files()[0],
+                         it->second->model_files()[1]));
     }
     return it->second.get();
   }
 
  private:
   table_paths const& tables_;
+  std::function<void(std::string_view)> log_;
   std::unique_ptr<geo::aacgm_v2_model> aacgm_;
   std::array<int, 3> aacgm_day_{};
   std::map<int, std::unique_ptr<geo::igrf_model>> igrf_;
@@ -449,34 +452,6 @@ class window_pipeline {
 
 }  // namespace
 
-result<table_paths> resolve_tables(table_paths const& given) {
-  namespace fs = std::filesystem;
-  table_paths t;
-  auto radar_dat = from_env_or(given.radar_dat, "SD_RADAR", "path of radar.dat");
-  if (!radar_dat) return unexpected(std::move(radar_dat.error()));
-  auto hdw = from_env_or(given.hdw_dir, "SD_HDWPATH", "directory of the hdw.dat.* hardware files");
-  if (!hdw) return unexpected(std::move(hdw.error()));
-  auto aacgm = from_env_or(given.aacgm_prefix, "AACGM_v2_DAT_PREFIX",
-                           "prefix of the AACGM-v2 coefficient files, e.g. .../aacgm_coeffs-13-");
-  if (!aacgm) return unexpected(std::move(aacgm.error()));
-  auto igrf = from_env_or(given.igrf_dir, "IGRF_PATH", "directory of the IGRF coefficients (coef.dat)");
-  if (!igrf) return unexpected(std::move(igrf.error()));
-  t.radar_dat = *radar_dat;
-  t.hdw_dir = *hdw;
-  t.aacgm_prefix = *aacgm;
-  t.igrf_dir = *igrf;
-  // The error_code overloads: a path that cannot be examined (EACCES, ELOOP) is reported, not thrown.
-  auto why = [](std::error_code const& ec) { return ec ? fmt::format(" ({})", ec.message()) : std::string(); };
-  std::error_code ec;
-  if (!fs::is_regular_file(t.radar_dat, ec))
-    return unexpected(error(errc::not_found, "the radar list (SD_RADAR) does not exist" + why(ec)).at(t.radar_dat));
-  if (!fs::is_directory(t.hdw_dir, ec))
-    return unexpected(error(errc::not_found, "the hardware directory (SD_HDWPATH) does not exist" + why(ec)).at(t.hdw_dir));
-  if (!fs::is_regular_file(fs::path(t.igrf_dir) / "coef.dat", ec))
-    return unexpected(error(errc::not_found, "IGRF_PATH has no coef.dat" + why(ec)).at(t.igrf_dir));
-  return t;
-}
-
 /**
  * Shares scans with the pipeline and takes them back when its last window lets go (on whichever
  * thread that is), so that the reader refills their beams' memory instead of allocating and
@@ -534,7 +509,7 @@ result<run_summary> run_make_grid(std::vector<std::string> const& inputs, make_g
                                   table_paths const& tables, run_callbacks const& cb, std::string_view& current_input) {
   auto radars = radar::radar_table::load(tables.radar_dat);
   if (!radars) return unexpected(std::move(radars.error()));
-  model_cache models(tables);
+  model_cache models(tables, cb.log);
 
   run_summary summary;
   scan_reader reader(opt.scan);

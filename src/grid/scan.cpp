@@ -154,6 +154,15 @@ result<bool> scan_reader::read_one(record_source const& next, bool filter_channe
       spare_.pop_back();
       spare_bytes_ -= std::min(spare_bytes_, pending_.beam.rng.capacity() * sizeof(radar_cell) + pending_.beam.sct.capacity());
     }
+    if (!fitacf_seen_) {
+      // The first identifiable record tells the kind of file: rawacf, grid or map input is
+      // refused (RST makes empty grids of it and exits 0). Later records go unchecked.
+      auto const kind = dmap::detect_product(***rec);
+      if (kind != dmap::product::fitacf && kind != dmap::product::unknown)
+        return fail(errc::wrong_type,
+                    fmt::format("this is a {} record; make_grid reads fitacf records", dmap::to_string(kind)));
+      fitacf_seen_ = kind == dmap::product::fitacf;
+    }
     if (auto b = beam_from_fitacf(***rec, pending_, prm_); !b) return unexpected(std::move(b.error()));
     int const ch = pending_.beam.channel;
     if (filter_channel && ((rules_.channel == 2 && ch != 2) || (rules_.channel == 1 && ch == 2))) continue;

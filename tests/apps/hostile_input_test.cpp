@@ -318,6 +318,13 @@ TEST(HostileInput, TablePathsThatCannotBeExamined) {
   auto const rawacf = test::shared_path("data/real/test.rawacf").string();
   auto fit = test::run(test::table_environment() + "SD_TDIFFPATH=" + test::quoted(loop) + " " + bin("make_fit") +
                        " -fitacf3 -tdiff_method 1 " + test::quoted(rawacf) + " 2>&1 >/dev/null");
+  EXPECT_EQ(fit.status, 2) << fit.out;
+  EXPECT_NE(fit.out.find("SD_TDIFFPATH"), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("symbolic links"), std::string::npos) << fit.out;
+  // A calibration folder without the radar's file is an empty table, as in RST.
+  auto const empty = test::scratch_dir("hostile_table_paths_tdiff");
+  fit = test::run(test::table_environment() + "SD_TDIFFPATH=" + test::quoted(empty) + " " + bin("make_fit") +
+                  " -fitacf3 -tdiff_method 1 " + test::quoted(rawacf) + " 2>&1 >/dev/null");
   EXPECT_EQ(fit.status, 0) << fit.out;
 }
 

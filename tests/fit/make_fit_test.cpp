@@ -101,7 +101,38 @@ TEST(make_fit, rst4_version_flag_stdin_and_compressed_input) {
     ASSERT_EQ(r.status, 0) << slurp(dir / "err");
     expect_reference(decode_string(r.out));
   }
-  EXPECT_EQ(slurp(dir / "err"), "2021-6-7 18:1:0 beam=6\n2021-6-7 18:1:3 beam=5\n");  // the -vb run
+  // The -vb run: which tables (here RST's variables, set by the test; the tdiff folder only with
+  // -tdiff_method), the hardware line, then RST's line per record.
+  auto const shared_tables = rstx::test::shared_path("tables").string();
+  EXPECT_EQ(slurp(dir / "err"),
+            fmt::format("Tables: radar list: {0}/radar.dat (SD_RADAR)\n"
+                        "Tables: hardware folder: {0}/hdw/ (SD_HDWPATH)\n"
+                        "Hardware: {0}/hdw/hdw.dat.cly (radar 66, Clyde River), line valid from 2020-01-13 00:00:00\n"
+                        "2021-6-7 18:1:0 beam=6\n2021-6-7 18:1:3 beam=5\n",
+                        shared_tables));
+}
+
+TEST(make_fit, options_after_the_input_file) {
+  auto const dir = rstx::test::scratch_dir("make_fit_options_after");
+  auto const out = dir / "out.fitacf";
+  auto const r = make_fit_run("-fitacf3 '" + test_rawacf() + "' -o '" + out.string() + "' --threads 1", dir / "err");
+  ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+  EXPECT_EQ(r.out, "");
+  expect_reference(*dmap::read_file(out.string()));
+}
+
+TEST(make_fit, input_of_another_kind_is_refused) {
+  // RST fits a fitacf (or grid) file into empty records and exits 0; rstx says what it found.
+  auto const dir = rstx::test::scratch_dir("make_fit_wrong_kind");
+  for (auto const* rel : {"data/real/test.rawacf.rst-fitacf3.fitacf", "data/real/test.grid", "data/real/test.map"}) {
+    SCOPED_TRACE(rel);
+    auto const r = make_fit_run("-fitacf3 '" + rstx::test::shared_path(rel).string() + "'", dir / "err");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.out, "");
+    auto const err = slurp(dir / "err");
+    EXPECT_NE(err.find("record 0, byte 0: wrong_type: this is a"), std::string::npos) << err;
+    EXPECT_NE(err.find("make_fit reads rawacf records"), std::string::npos) << err;
+  }
 }
 
 TEST(make_fit, output_file_is_atomic_and_may_be_compressed) {
@@ -134,19 +165,45 @@ TEST(make_fit, output_file_is_atomic_and_may_be_compressed) {
   EXPECT_EQ(files, 3U);  // out.fitacf, out.fitacf.bz2, err
 }
 
-TEST(make_fit, missing_tables_are_a_clear_error) {
-  auto const dir = rstx::test::scratch_dir("make_fit_env");
+TEST(make_fit, tables_are_found_without_any_setting_and_can_be_pointed_elsewhere) {
+  auto const dir = rstx::test::scratch_dir("make_fit_tables");
+  // No variable at all: rstx's own tables, beside the program.
+  auto r = run(fmt::format("env -u SD_RADAR -u SD_HDWPATH -u SD_TDIFFPATH -u RSTX_TABLES {} -vb -fitacf3 '{}' 2> '{}'",
+                           make_fit(), test_rawacf(), (dir / "err").string()));
+  ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+  expect_reference(decode_string(r.out));
+  auto const builtin = (rstx::test::bin_dir().parent_path() / "share" / "rstx" / "tables").lexically_normal().string();
+  EXPECT_NE(slurp(dir / "err").find("Tables: radar list: " + builtin + "/radar.dat (built-in)"), std::string::npos)
+      << slurp(dir / "err");
+
+  // A variable that names a missing folder is an error naming the table, the variable and the path:
+  // there is no silent fall-back to another copy.
   for (std::string const var : {"SD_RADAR", "SD_HDWPATH", "SD_TDIFFPATH"}) {
     SCOPED_TRACE(var);
-    auto const r = run(fmt::format("{}env -u {} {} -fitacf3 '{}' 2> '{}'", fit::test::table_environment(), var,
-                                   make_fit(), test_rawacf(), (dir / "err").string()));
-    EXPECT_NE(r.status, 0);
+    r = run(fmt::format("{}={} {} -fitacf3 -tdiff_method 1 '{}' 2> '{}'", var, "/nonexistent/", make_fit(),
+                        test_rawacf(), (dir / "err").string()));
+    EXPECT_EQ(r.status, 2);
     EXPECT_EQ(r.out, "");
-    EXPECT_NE(slurp(dir / "err").find(var), std::string::npos) << slurp(dir / "err");
+    auto const err = slurp(dir / "err");
+    EXPECT_NE(err.find(var), std::string::npos) << err;
+    EXPECT_NE(err.find("/nonexistent/"), std::string::npos) << err;
   }
-  auto const r = make_fit_run("-fitacf3 '" + test_rawacf() + "'", dir / "err", "SD_HDWPATH=/nonexistent/ ");
+  r = run(fmt::format("{} --tables /nonexistent -fitacf3 '{}' 2> '{}'", make_fit(), test_rawacf(), (dir / "err").string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(slurp(dir / "err").find("--tables"), std::string::npos) << slurp(dir / "err");
+
+  // A folder given with --tables (or RSTX_TABLES) is used: one whose hardware file for Clyde River
+  // is missing makes the run fail on exactly that file.
+  auto const copy = dir / "copy";
+  fs::copy(builtin, copy, fs::copy_options::recursive);
+  fs::remove(copy / "hdw" / "hdw.dat.cly");
+  r = run(fmt::format("env -u SD_RADAR -u SD_HDWPATH -u SD_TDIFFPATH {} --tables '{}' -fitacf3 '{}' 2> '{}'", make_fit(),
+                      copy.string(), test_rawacf(), (dir / "err").string()));
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(slurp(dir / "err").find("hdw.dat.cly"), std::string::npos) << slurp(dir / "err");
+  EXPECT_NE(slurp(dir / "err").find((copy / "hdw" / "hdw.dat.cly").string()), std::string::npos) << slurp(dir / "err");
+  r = run(fmt::format("env -u SD_RADAR -u SD_HDWPATH -u SD_TDIFFPATH RSTX_TABLES='{}' {} -fitacf3 '{}' 2> '{}'",
+                      copy.string(), make_fit(), test_rawacf(), (dir / "err").string()));
+  EXPECT_NE(slurp(dir / "err").find((copy / "hdw" / "hdw.dat.cly").string()), std::string::npos) << slurp(dir / "err");
 }
 
 TEST(make_fit, usage_errors) {

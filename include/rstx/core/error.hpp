@@ -30,7 +30,7 @@ enum class errc : std::uint8_t {
   size_mismatch,      ///< the fields of a record do not fill exactly its declared size
   decompress,         ///< a compressed stream is corrupt
   missing_field,      ///< a field that the record type requires is absent
-  wrong_type,         ///< a field has an unexpected type or shape
+  wrong_type,         ///< a field (or a whole record) has an unexpected type or shape
   bad_value,          ///< a value makes the record unusable (e.g. nrang <= 0, slist out of range)
   out_of_range,       ///< an argument lies outside a model's domain (date, height, latitude)
   invalid_argument,   ///< a bad option, flag or parameter given by the caller

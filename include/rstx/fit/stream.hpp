@@ -13,7 +13,9 @@
  *    `stream_callbacks::skipped` and left out of the output (RST crashes, hangs, or silently stops
  *    at it); with `strict` it ends the run instead, after the records before it are written;
  *  - an input that ends inside a record is an error (errc::truncated) after every complete record
- *    has been written (RST exits 0).
+ *    has been written (RST exits 0);
+ *  - an input whose first identifiable record is of another product (fitacf, grid or map) is an
+ *    error (errc::wrong_type; RST writes empty fit records and exits 0).
  */
 #include <cstdint>
 #include <functional>
@@ -71,6 +73,8 @@ struct stream_callbacks {
   std::function<void(error const&)> skipped;
   /** Every input record whose parameter block decodes, in order (make_fit -vb). */
   std::function<void(dmap::radar_parms const&)> record_read;
+  /** Once, when the radar and its hardware line are fixed from the first record (make_fit -vb). */
+  std::function<void(run_setup const&)> run_set_up;
 };
 
 struct stream_summary {

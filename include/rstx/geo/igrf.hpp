@@ -30,6 +30,7 @@
  *
  * Thread safety: immutable after load; all methods const and reentrant.
  */
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,6 +68,9 @@ class igrf_model {
   [[nodiscard]] static result<igrf_model> load(std::string_view igrf_dir, double year);
   /** Same, with the directory from the environment variable IGRF_PATH (error if unset). */
   [[nodiscard]] static result<igrf_model> load_from_env(double year);
+
+  /** The two model files the coefficients were interpolated or extrapolated from. */
+  [[nodiscard]] std::array<std::string, 2> const& model_files() const noexcept { return files_; }
 
   /**
    * @brief Field at a geocentric point (RST `shval3` with igdgc = 2).
@@ -108,6 +112,7 @@ class igrf_model {
   double erad_ = 0;
   int nmax_ = 0;
   bool extrapolated_ = false;
+  std::array<std::string, 2> files_;
 };
 
 /** Value of IGRF_PATH; errc::not_found naming the variable when it is unset or empty. */

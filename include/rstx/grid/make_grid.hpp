@@ -57,7 +57,7 @@ struct make_grid_options {
   int threads = 0;                   ///< worker threads (0: one per hardware thread)
 };
 
-/** Where the tables are; empty strings mean RST's environment variables. */
+/** Where the tables are (tables::locate finds them). */
 struct table_paths {
   std::string radar_dat;     ///< SD_RADAR
   std::string hdw_dir;       ///< SD_HDWPATH
@@ -67,7 +67,7 @@ struct table_paths {
 
 struct run_callbacks {
   std::function<result<void>(dmap::record const&)> write;  ///< each grid record, in order
-  std::function<void(std::string_view)> log;               ///< -vb lines ("Storing:..."); may be empty
+  std::function<void(std::string_view)> log;               ///< -vb lines ("Storing:...", the AACGM-v2 and IGRF files loaded); may be empty
   std::function<void(std::string_view)> notice;            ///< lines RST prints even without -vb ("Opening file:..."); may be empty
 };
 
@@ -76,9 +76,6 @@ struct run_summary {
   std::int64_t scans = 0;
   std::int64_t grid_records = 0;
 };
-
-/** Checks the tables and environment before any input is read (so errors come first). */
-[[nodiscard]] result<table_paths> resolve_tables(table_paths const& given);
 
 /** Runs make_grid over the input files ("-" is standard input), in order. */
 [[nodiscard]] result<run_summary> make_grid(std::vector<std::string> const& inputs, make_grid_options const& opt,

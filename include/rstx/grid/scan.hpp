@@ -112,7 +112,8 @@ class scan_reader {
 
   explicit scan_reader(scan_rules rules) : rules_(rules) {}
 
-  /** Reads the next scan into `out` (see RST's return values: scan 0, last_scan 1, end -1). */
+  /** Reads the next scan into `out` (see RST's return values: scan 0, last_scan 1, end -1).
+   *  Input whose first identifiable record is rawacf, grid or map is errc::wrong_type. */
   [[nodiscard]] result<status> read(record_source const& next, radar_scan& out);
 
   /** Reads records until one with |scan| == 1 (make_grid's start-time alignment); it becomes pending. */
@@ -138,6 +139,7 @@ class scan_reader {
   dmap::radar_parms prm_;      // scratch for decoding
   std::vector<radar_beam> spare_;  // beams of reset scans, reused
   std::size_t spare_bytes_ = 0;    // the memory they hold
+  bool fitacf_seen_ = false;       // the input has shown itself to be fitacf
 };
 
 }  // namespace rstx::grid

@@ -1,0 +1,183 @@
+#include "rstx/tables/tables.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace rstx::tables {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/** One kind of table: its name in messages, where it lies inside a table folder, RST's variable. */
+struct kind {
+  char const* what;      // "the radar list (radar.dat)"
+  char const* relative;  // inside a table folder
+  char const* variable;  // RST's environment variable
+  enum shape { file, directory, prefix } form;
+  char const* must_hold = nullptr;  // directories: a file that must be inside
+};
+
+constexpr kind radar_list{"the radar list (radar.dat)", "radar.dat", "SD_RADAR", kind::file};
+constexpr kind hardware{"the hardware folder (hdw.dat.* files)", "hdw", "SD_HDWPATH", kind::directory};
+constexpr kind tdiff{"the tdiff calibration folder", "tdiff", "SD_TDIFFPATH", kind::directory};
+constexpr kind aacgm{"the AACGM-v2 coefficients", "aacgm/aacgm_coeffs-13-", "AACGM_v2_DAT_PREFIX", kind::prefix};
+constexpr kind igrf{"the IGRF coefficients", "igrf", "IGRF_PATH", kind::directory, "coef.dat"};
+
+std::optional<std::string> environment(char const* name) {
+  char const* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+/** Why `p` is not of the type wanted ("does not exist", "Too many levels of symbolic links", ...), or nothing. */
+std::optional<std::string> not_a(std::string const& p, mode_t type, char const* what) {
+  struct stat st{};
+  if (::stat(p.c_str(), &st) != 0) return fmt::format("{}: {}", p, std::strerror(errno));
+  if ((st.st_mode & S_IFMT) != type) return fmt::format("{} is not a {}", p, what);
+  return std::nullopt;
+}
+
+bool is_file(std::string const& p) { return !not_a(p, S_IFREG, "file"); }
+
+/** A path prefix names at least one file: "DIR/stem" with some "DIR/stem*" present. */
+bool prefix_has_files(std::string const& prefix) {
+  fs::path const p(prefix);
+  std::string const dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  std::string const stem = p.filename().string();
+  std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(dir.c_str()), &::closedir);
+  if (!listing) return false;
+  while (dirent const* e = ::readdir(listing.get()))
+    if (std::string_view(e->d_name).substr(0, stem.size()) == stem && std::string_view(e->d_name).size() > stem.size())
+      return true;
+  return false;
+}
+
+/** Why `path` does not hold the table, or nothing when it does. */
+std::optional<std::string> missing(kind const& k, std::string const& path) {
+  switch (k.form) {
+    case kind::file:
+      return not_a(path, S_IFREG, "file");
+    case kind::directory:
+      if (auto why = not_a(path, S_IFDIR, "folder")) return why;
+      if (k.must_hold != nullptr && !is_file(path + "/" + k.must_hold))
+        return fmt::format("{} has no {}", path, k.must_hold);
+      break;
+    case kind::prefix:
+      if (!prefix_has_files(path)) return fmt::format("no file {}YYYY.asc exists", path);
+      break;
+  }
+  return std::nullopt;
+}
+
+std::string join(fs::path const& dir, std::string_view relative) { return (dir / relative).string(); }
+
+/** The folder of the running program (from /proc/self/exe). */
+std::optional<fs::path> program_dir() {
+  std::error_code ec;
+  auto const exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || !exe.has_parent_path()) return std::nullopt;
+  return exe.parent_path();
+}
+
+/** rstx's own table folders to try, in order, and whether each holds a table set. */
+std::vector<std::string> builtin_candidates() {
+  std::vector<std::string> out;
+  if (auto dir = program_dir()) out.push_back((*dir / ".." / "share" / "rstx" / "tables").lexically_normal().string());
+#ifdef RSTX_INSTALL_TABLES_DIR
+  out.emplace_back(RSTX_INSTALL_TABLES_DIR);
+#endif
+  return out;
+}
+
+/** Resolves one table: the first place that names it decides, and it must hold the table. */
+result<location> find(kind const& k, request const& req, std::optional<location> explicit_choice = std::nullopt) {
+  auto relative = [&]() -> std::string {
+    if (&k == &aacgm && !req.aacgm.empty() && req.aacgm.find('/') == std::string::npos)
+      return fmt::format("aacgm/aacgm_coeffs-{}-", req.aacgm);
+    return k.relative;
+  };
+  std::optional<location> chosen = std::move(explicit_choice);
+  if (!chosen && !req.tables_dir.empty()) chosen = location{join(req.tables_dir, relative()), "--tables"};
+  bool const named_set = &k == &aacgm && !req.aacgm.empty();  // "--aacgm-coeffs 14": rstx's folder, not RST's variable
+  if (!chosen && !named_set) {
+    if (auto v = environment(k.variable)) chosen = location{*v, k.variable};
+  }
+  if (!chosen) {
+    if (auto v = environment("RSTX_TABLES")) chosen = location{join(*v, relative()), "RSTX_TABLES"};
+  }
+  if (!chosen) {
+    auto const candidates = builtin_candidates();
+    for (auto const& dir : candidates)
+      if (is_file(join(dir, "radar.dat"))) {
+        chosen = location{join(dir, relative()), "built-in"};
+        break;
+      }
+    if (!chosen)
+      return fail(errc::not_found,
+                  fmt::format("{} was not found: no --tables, {} is not set, RSTX_TABLES is not set, and rstx's own "
+                              "tables are not in {}",
+                              k.what, k.variable, candidates.empty() ? std::string("?") : fmt::format("{}", fmt::join(candidates, " or "))));
+  }
+  if (auto why = missing(k, chosen->path))
+    return fail(errc::not_found, fmt::format("{} was not found where {} says: {}", k.what, chosen->origin, *why));
+  return *chosen;
+}
+
+}  // namespace
+
+std::optional<std::string> builtin_dir() {
+  for (auto const& dir : builtin_candidates())
+    if (is_file(join(dir, "radar.dat"))) return dir;
+  return std::nullopt;
+}
+
+result<table_set> locate(request const& req) {
+  if (!req.aacgm.empty() && req.aacgm.find('/') == std::string::npos && req.aacgm != "13" && req.aacgm != "14")
+    return fail(errc::invalid_argument,
+                fmt::format("AACGM-v2 coefficients '{}': expected 13, 14 or a path prefix such as DIR/aacgm_coeffs-14-", req.aacgm));
+  table_set t;
+  auto take = [](result<location> found, location& into) -> result<void> {
+    if (!found) return unexpected(std::move(found.error()));
+    into = std::move(*found);
+    return {};
+  };
+  if (req.need_radar) {
+    if (auto r = take(find(radar_list, req), t.radar_dat); !r) return unexpected(std::move(r.error()));
+    if (auto r = take(find(hardware, req), t.hdw_dir); !r) return unexpected(std::move(r.error()));
+  }
+  if (req.need_tdiff) {
+    if (auto r = take(find(tdiff, req), t.tdiff_dir); !r) return unexpected(std::move(r.error()));
+  }
+  if (req.need_geo) {
+    std::optional<location> prefix;
+    if (req.aacgm.find('/') != std::string::npos) prefix = location{req.aacgm, "--aacgm-coeffs"};
+    if (auto r = take(find(aacgm, req, prefix), t.aacgm_prefix); !r) return unexpected(std::move(r.error()));
+    if (auto r = take(find(igrf, req), t.igrf_dir); !r) return unexpected(std::move(r.error()));
+  }
+  return t;
+}
+
+std::vector<std::string> table_set::describe() const {
+  std::vector<std::string> lines;
+  auto add = [&](char const* name, location const& l) {
+    if (!l.path.empty()) lines.push_back(fmt::format("{}: {} ({})", name, l.path, l.origin));
+  };
+  add("radar list", radar_dat);
+  add("hardware folder", hdw_dir);
+  add("tdiff folder", tdiff_dir);
+  add("AACGM-v2 coefficients", aacgm_prefix);
+  add("IGRF coefficients", igrf_dir);
+  return lines;
+}
+
+}  // namespace rstx::tables
