@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/bin
 data=build/bench-data
-source scripts/shared-env.sh
+source scripts/rst-env.sh
 mkdir -p "$data"
 
 raw=${BENCH_RAWACF:-$data/synth_2h.rawacf}

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # The main job on built-in data (make run): simulate rawacf data with `rstx sim`, check it, fit it
-# with make_fit (FITACF 3.0), grid it with make_grid and summarise the grid.
+# with make_fit (FITACF 3.0), grid it with make_grid and summarise the grid. Nothing outside the
+# repository is needed: the programs find rstx's own tables (tables/) beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/bin
 out=out/quickstart
 mkdir -p "$out"
-source scripts/shared-env.sh
 
 rawacf=$out/scan.rawacf
 fitacf=$out/scan.fitacf
 grid=$out/scan.grid
 echo "== rstx sim: 20 minutes of Clyde River, 16-beam scans"
 "$bin/rstx" sim -o "$rawacf" --station cly --duration 20m --seed 1
-echo "== rstx info"
-"$bin/rstx" info "$rawacf"
+echo "== rstx info (and the tables that apply)"
+"$bin/rstx" info --hardware "$rawacf"
 echo "== rstx validate"
 "$bin/rstx" validate --strict --type rawacf "$rawacf"
 echo "== make_fit -fitacf3"

@@ -18,7 +18,7 @@ shared=$(cd ../shared && pwd)
 declare -A seeds=(
   [dmap_decode]="$shared/data/real"
   [dmap_reader]="$shared/data/real"
-  [hdw_parse]="$shared/tables/hdw $shared/tables/tdiff"
+  [hdw_parse]="tables/hdw tables/tdiff"
   [fit_records]="$shared/data/real"
 )
 

@@ -2,6 +2,7 @@
 // frequencies) and how much of it is damaged. Damaged stretches are skipped and counted.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -15,6 +16,8 @@
 #include "rstx/core/time.hpp"
 #include "rstx/dmap/products.hpp"
 #include "rstx/dmap/reader.hpp"
+#include "rstx/radar/hardware.hpp"
+#include "rstx/tables/tables.hpp"
 
 namespace rstx::cli {
 
@@ -30,8 +33,11 @@ struct info_options {
   std::vector<std::string> paths;
   bool json = false;
   bool intervals = false;  // grid/map: one line per record
+  bool hardware = false;   // which table files apply to the file's stations
+  std::string tables_dir;  // --tables
   dmap::reader_options reader;
 };
+
 
 struct summary {
   std::string path;
@@ -273,6 +279,31 @@ nlohmann::json to_json(summary const& s, bool intervals) {
   return j;
 }
 
+/** One line per station of a file: the hardware file and line that apply to it at the file's start. */
+std::vector<std::string> hardware_lines(std::set<int> const& stations, std::optional<double> start,
+                                        std::string const& tables_dir) {
+  tables::request want;
+  want.tables_dir = tables_dir;
+  auto found = tables::locate(want);
+  if (!found) return {found.error().message()};
+  std::vector<std::string> lines = found->describe();
+  auto radars = radar::radar_table::load(found->radar_dat.path);
+  if (!radars) return {radars.error().message()};
+  for (int stid : stations) {
+    auto radar = radars->load_hardware(stid, found->hdw_dir.path);
+    if (!radar) {
+      lines.push_back(fmt::format("station {}: {}", stid, radar.error().message()));
+      continue;
+    }
+    auto const file = (std::filesystem::path(found->hdw_dir.path) / radar->hdw_file).string();
+    auto site = start ? radar->site_at(*start) : result<radar::site>(unexpected(error(errc::not_found, "no record time")));
+    lines.push_back(site ? fmt::format("station {} ({}): {}, line valid from {}", stid, radar->name, file,
+                                       time_text(site->valid_from))
+                         : fmt::format("station {} ({}): {}: {}", stid, radar->name, file, site.error().what));
+  }
+  return lines;
+}
+
 int run_info(info_options const& o) {
   int status = ok;
   for (auto const& path : o.paths) {
@@ -281,8 +312,16 @@ int run_info(info_options const& o) {
       status = std::max(status, report("rstx info", s.error()));
       continue;
     }
-    if (o.json) fmt::print("{}\n", to_json(*s, o.intervals).dump());
-    else print_text(*s, o.intervals);
+    std::vector<std::string> const hardware =
+        o.hardware ? hardware_lines(s->stations, s->first_time, o.tables_dir) : std::vector<std::string>{};
+    if (o.json) {
+      auto j = to_json(*s, o.intervals);
+      if (o.hardware) j["tables"] = hardware;
+      fmt::print("{}\n", j.dump());
+    } else {
+      print_text(*s, o.intervals);
+      for (auto const& line : hardware) fmt::print("  tables:      {}\n", line);
+    }
     if (s->corrupt_regions > 0) status = std::max(status, static_cast<int>(bad_input));
   }
   std::fflush(stdout);
@@ -297,6 +336,9 @@ void add_info(CLI::App& app, int& exit_status) {
   cmd->add_option("files", o->paths, "DMAP files, plain or compressed; - for standard input")->required();
   cmd->add_flag("--json", o->json, "One JSON object per file");
   cmd->add_flag("--intervals", o->intervals, "Grid and map files: one line per record (time, vectors, velocities)");
+  cmd->add_flag("--hardware", o->hardware,
+                "Which tables apply: the radar list, and each station's hardware file and line at the file's start");
+  cmd->add_option("--tables", o->tables_dir, "Table folder to use (default: rstx's own, or RST's variables)");
   add_reader_options(cmd, o->reader);
   cmd->footer("Exit status: 0 when every file is intact, 2 when a file has damaged records (still summarised),\n"
               "3 when a file cannot be read.");

@@ -18,6 +18,7 @@
 #include "rstx/core/time.hpp"
 #include "rstx/dmap/writer.hpp"
 #include "rstx/radar/hardware.hpp"
+#include "rstx/tables/tables.hpp"
 #include "rstx/sim/simulate.hpp"
 
 namespace rstx::cli {
@@ -40,6 +41,7 @@ struct sim_cli_options {
   std::string scene = "ionosphere";
   std::string width_model = "lorentzian";
   std::string hdw_path;
+  std::string tables_dir;
   std::string radar_dat;
   std::string truth;
   int level = 9;
@@ -95,12 +97,19 @@ result<double> parse_start(std::string const& text) {
 }
 
 result<radar::site> find_site(sim_cli_options const& o, double epoch, int& stid) {
-  auto table = o.radar_dat.empty() ? radar::radar_table::from_environment() : radar::radar_table::load(o.radar_dat);
-  if (!table) {
-    auto e = std::move(table.error());
-    e.what += " (give --radar-dat FILE or set SD_RADAR to the path of radar.dat)";
-    return unexpected(std::move(e));
+  // rstx's own tables unless --radar-dat/--hdw-path, --tables or RST's variables say otherwise.
+  std::string radar_dat = o.radar_dat;
+  std::string hdw_path = o.hdw_path;
+  if (radar_dat.empty() || hdw_path.empty()) {
+    tables::request want;
+    want.tables_dir = o.tables_dir;
+    auto found = tables::locate(want);
+    if (!found) return unexpected(std::move(found.error()));
+    if (radar_dat.empty()) radar_dat = found->radar_dat.path;
+    if (hdw_path.empty()) hdw_path = found->hdw_dir.path;
   }
+  auto table = radar::radar_table::load(radar_dat);
+  if (!table) return unexpected(std::move(table.error()));
   radar::radar_entry const* entry = nullptr;
   int id = 0;
   auto const [ptr, ec] = std::from_chars(o.station.data(), o.station.data() + o.station.size(), id);
@@ -115,12 +124,8 @@ result<radar::site> find_site(sim_cli_options const& o, double epoch, int& stid)
   if (entry == nullptr)
     return fail(errc::invalid_argument, fmt::format("station '{}' is not in radar.dat", o.station));
   stid = entry->stid;
-  auto hdw = table->load_hardware(stid, o.hdw_path);
-  if (!hdw) {
-    auto e = std::move(hdw.error());
-    e.what += " (give --hdw-path DIR or set SD_HDWPATH to the directory of the hdw.dat files)";
-    return unexpected(std::move(e));
-  }
+  auto hdw = table->load_hardware(stid, hdw_path);
+  if (!hdw) return unexpected(std::move(hdw.error()));
   return hdw->site_at(epoch);
 }
 
@@ -266,8 +271,9 @@ void add_sim(CLI::App& app, int& exit_status) {
       ->capture_default_str();
   cmd->add_option("--flow-speed", s.scene.ionosphere.flow_speed_m_s, "Ionosphere scene: convection speed, m/s")
       ->capture_default_str();
-  cmd->add_option("--hdw-path", o->hdw_path, "Directory of hdw.dat.* (default: $SD_HDWPATH)");
-  cmd->add_option("--radar-dat", o->radar_dat, "Path of radar.dat (default: $SD_RADAR)");
+  cmd->add_option("--hdw-path", o->hdw_path, "Directory of hdw.dat.* (default: $SD_HDWPATH, else rstx's own)");
+  cmd->add_option("--radar-dat", o->radar_dat, "Path of radar.dat (default: $SD_RADAR, else rstx's own)");
+  cmd->add_option("--tables", o->tables_dir, "Table folder (radar.dat, hdw/) to use instead of rstx's own");
   cmd->add_option("--truth", o->truth, "Also write the simulated echoes (one CSV line per echo gate)");
   cmd->add_option("--level", o->level, "Compression level")->check(CLI::Range(1, 19));
   cmd->add_flag("-q,--quiet", o->quiet, "No summary line");

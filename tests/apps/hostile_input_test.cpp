@@ -60,7 +60,7 @@ measured run_measured(std::vector<std::string> const& argv) {
     if (o < 0 || e < 0) ::_exit(126);
     ::dup2(o, 1);
     ::dup2(e, 2);
-    auto table = [](char const* rel) { return test::shared_path(std::string("tables/") + rel).string(); };
+    auto table = [](char const* rel) { return test::tables_path(rel).string(); };
     ::setenv("SD_RADAR", table("radar.dat").c_str(), 1);
     ::setenv("SD_HDWPATH", table("hdw/").c_str(), 1);
     ::setenv("SD_TDIFFPATH", table("tdiff/").c_str(), 1);

@@ -103,7 +103,7 @@ TEST(make_fit, rst4_version_flag_stdin_and_compressed_input) {
   }
   // The -vb run: which tables (here RST's variables, set by the test; the tdiff folder only with
   // -tdiff_method), the hardware line, then RST's line per record.
-  auto const shared_tables = rstx::test::shared_path("tables").string();
+  auto const shared_tables = rstx::test::tables_path("").string();
   EXPECT_EQ(slurp(dir / "err"),
             fmt::format("Tables: radar list: {0}/radar.dat (SD_RADAR)\n"
                         "Tables: hardware folder: {0}/hdw/ (SD_HDWPATH)\n"

@@ -13,7 +13,7 @@
 namespace rstx::fit::test {
 
 tables shared_tables() {
-  auto const t = rstx::test::shared_path("tables");
+  auto const t = rstx::test::tables_path("");
   return {(t / "radar.dat").string(), (t / "hdw").string() + "/", (t / "tdiff").string() + "/"};
 }
 

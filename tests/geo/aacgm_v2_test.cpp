@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using check::worst_error;
 
-std::string prefix13() { return rstx::test::shared_path("tables/aacgm/aacgm_coeffs-13-").string(); }
+std::string prefix13() { return rstx::test::tables_path("aacgm/aacgm_coeffs-13-").string(); }
 
 // Tolerances of the acceptance criteria; the measured differences are printed (and are 0).
 constexpr double rst_tol_deg = 1e-9;
@@ -335,7 +335,7 @@ TEST(AacgmV2Load, MissingFilesNameThePath) {
   EXPECT_NE(no_dir.error().message().find("/nonexistent-rstx-dir/aacgm_coeffs-13-"), std::string::npos)
       << no_dir.error().message();
 
-  std::string const wrong_set = rstx::test::shared_path("tables/aacgm/aacgm_coeffs-99-").string();
+  std::string const wrong_set = rstx::test::tables_path("aacgm/aacgm_coeffs-99-").string();
   auto none = aacgm_v2_model::load(wrong_set, 2015, 3, 1);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, errc::not_found);

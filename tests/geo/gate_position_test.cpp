@@ -109,7 +109,7 @@ TEST_P(RstGateVectors, EveryColumnMatchesRst) {
   int const date = std::stoi(v.header.at("date"));
   int const year = date / 10000, month = date / 100 % 100, day = date % 100;
 
-  radar_site_geometry const site = site_from_hdw(rstx::test::shared_path("tables/hdw/hdw.dat." + code), date);
+  radar_site_geometry const site = site_from_hdw(rstx::test::tables_path("hdw/hdw.dat." + code), date);
   ASSERT_EQ(site.max_beam, std::stoi(v.header.at("maxbeam")));
   gate_geometry geom;
   geom.frang_km = std::stoi(v.header.at("frang"));
@@ -119,9 +119,9 @@ TEST_P(RstGateVectors, EveryColumnMatchesRst) {
   geom.model = std::stoi(v.header.at("chisham")) != 0 ? virtual_height_model::chisham : virtual_height_model::standard;
 
   // make_grid: IGRF at the integer year, AACGM-v2 at 00:00 UT of the run's first day.
-  auto igrf = igrf_model::load(rstx::test::shared_path("tables/igrf").string(), year);
+  auto igrf = igrf_model::load(rstx::test::tables_path("igrf").string(), year);
   ASSERT_TRUE(igrf) << igrf.error().message();
-  std::string const prefix13 = rstx::test::shared_path("tables/aacgm/aacgm_coeffs-13-").string();
+  std::string const prefix13 = rstx::test::tables_path("aacgm/aacgm_coeffs-13-").string();
   auto aacgm = aacgm_v2_model::load(prefix13, year, month, day);
   ASSERT_TRUE(aacgm) << aacgm.error().message();
 
@@ -236,8 +236,8 @@ TEST(GatePieces, MagneticErrorsPropagateWithGate) {
   // A radar on the magnetic equator: the AACGM-v2 forbidden region at low heights.
   radar_site_geometry const site{-3, -30, 90, 0, 3.24, 16, 0};
   gate_geometry const geom;
-  auto igrf = igrf_model::load(rstx::test::shared_path("tables/igrf").string(), 2015);
-  auto aacgm = aacgm_v2_model::load(rstx::test::shared_path("tables/aacgm/aacgm_coeffs-13-").string(), 2015, 3, 1);
+  auto igrf = igrf_model::load(rstx::test::tables_path("igrf").string(), 2015);
+  auto aacgm = aacgm_v2_model::load(rstx::test::tables_path("aacgm/aacgm_coeffs-13-").string(), 2015, 3, 1);
   ASSERT_TRUE(igrf && aacgm);
   bool saw_error = false;
   for (int gate = 0; gate < 10 && !saw_error; ++gate) {

@@ -16,7 +16,7 @@
 namespace rstx::geo {
 namespace {
 
-std::string igrf_dir() { return rstx::test::shared_path("tables/igrf").string(); }
+std::string igrf_dir() { return rstx::test::tables_path("igrf").string(); }
 
 // Coefficients of the shipped files (dgrf2015.dat, igrf2020.dat, igrf2020s.dat), first terms.
 constexpr double g10_2015 = -29441.46;

@@ -24,14 +24,14 @@ constexpr int clyde = 66;
 class GridTable : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto radars = radar::radar_table::load(test::shared_path("tables/radar.dat").string());
+    auto radars = radar::radar_table::load(test::tables_path("radar.dat").string());
     ASSERT_TRUE(radars) << radars.error().what;
-    auto cly = radars->load_hardware(clyde, test::shared_path("tables/hdw").string() + "/");
+    auto cly = radars->load_hardware(clyde, test::tables_path("hdw").string() + "/");
     ASSERT_TRUE(cly) << cly.error().what;
     auto s = cly->site_at(t0);
     ASSERT_TRUE(s);
     site = *s;
-    auto a = geo::aacgm_v2_model::load(test::shared_path("tables/aacgm/aacgm_coeffs-13-").string(), 2021, 6, 7, 0, 0, 0);
+    auto a = geo::aacgm_v2_model::load(test::tables_path("aacgm/aacgm_coeffs-13-").string(), 2021, 6, 7, 0, 0, 0);
     ASSERT_TRUE(a) << a.error().what;
     aacgm = std::make_unique<geo::aacgm_v2_model>(std::move(*a));
     geo.aacgm = aacgm.get();
@@ -39,7 +39,7 @@ class GridTable : public ::testing::Test {
       ++igrf_loads;
       auto& slot = igrf[year];
       if (!slot) {
-        auto m = geo::igrf_model::load(test::shared_path("tables/igrf").string(), year);
+        auto m = geo::igrf_model::load(test::tables_path("igrf").string(), year);
         if (!m) return unexpected(std::move(m.error()));
         slot = std::make_unique<geo::igrf_model>(std::move(*m));
       }

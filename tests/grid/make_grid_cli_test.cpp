@@ -175,7 +175,7 @@ TEST(MakeGridBinary, VerboseAndFlushLast) {
   EXPECT_NE(r.out.find("Storing:2021-6-7 20:"), std::string::npos) << r.out;
   // -vb first says which tables (here RST's variables, set by the test), then, once loaded, which
   // AACGM-v2 and IGRF files; RST's lines are unchanged around them.
-  auto const tables = test::shared_path("tables").string();
+  auto const tables = test::tables_path("").string();
   EXPECT_EQ(r.out.rfind("Tables: radar list: " + tables + "/radar.dat (SD_RADAR)\n", 0), 0U) << r.out;
   EXPECT_NE(r.out.find("Tables: AACGM-v2 coefficients: " + tables + "/aacgm/aacgm_coeffs-13- (AACGM_v2_DAT_PREFIX)\n"),
             std::string::npos) << r.out;

@@ -10,8 +10,8 @@
 namespace rstx::radar {
 namespace {
 
-std::string radar_dat() { return test::shared_path("tables/radar.dat").string(); }
-std::string hdw_dir() { return test::shared_path("tables/hdw").string(); }
+std::string radar_dat() { return test::tables_path("radar.dat").string(); }
+std::string hdw_dir() { return test::tables_path("hdw").string(); }
 
 TEST(Hardware, LoadsTheRadarList) {
   auto t = radar_table::load(radar_dat());
@@ -114,7 +114,7 @@ TEST(Hardware, MissingTablesAndVariables) {
 }
 
 TEST(Hardware, TdiffCalibrationLookup) {
-  auto t = tdiff_table::load("tst", test::shared_path("tables/tdiff").string());
+  auto t = tdiff_table::load("tst", test::tables_path("tdiff").string());
   ASSERT_TRUE(t) << t.error().message();
   ASSERT_GE(t->entries().size(), 8u);
   auto e = t->find(0, 1, 9950, epoch_from_ymdhms(1995, 11, 20, 0, 0, 0));

@@ -31,7 +31,7 @@ struct fit_run {
 fit_run run_make_fit(fs::path const& rawacf, std::string const& algorithm) {
   auto const out = rawacf.string() + "." + algorithm + ".fitacf";
   std::string const env = "SD_RADAR='" + radar_dat() + "' SD_HDWPATH='" + hdw_dir() + "/' SD_TDIFFPATH='" +
-                          test::shared_path("tables/tdiff").string() + "/' ";
+                          test::tables_path("tdiff").string() + "/' ";
   fit_run r;
   r.status = test::run(env + make_fit_binary() + " -" + algorithm + " '" + rawacf.string() + "' > '" + out + "' 2>&1").status;
   if (auto recs = dmap::read_file(out)) r.records = std::move(*recs);

@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 
 std::string rstx_bin() { return (test::bin_dir() / "rstx").string(); }
 
-/** Runs rstx with the shared tables in SD_RADAR/SD_HDWPATH (unless `tables` is false). */
+/** Runs rstx with rstx's tables named in SD_RADAR/SD_HDWPATH (unless `tables` is false: then none is set). */
 test::run_result rstx(std::string const& args, bool tables = true) {
-  std::string env = "env -u SD_RADAR -u SD_HDWPATH ";
+  std::string env = "env -u SD_RADAR -u SD_HDWPATH -u RSTX_TABLES ";
   if (tables) env += "SD_RADAR='" + radar_dat() + "' SD_HDWPATH='" + hdw_dir() + "' ";
   return test::run(env + rstx_bin() + " " + args + " 2>&1");
 }
@@ -79,9 +79,15 @@ TEST_F(SimCli, OptionsReachTheRecords) {
 
 TEST_F(SimCli, TablesFromOptionsOrAClearError) {
   auto const out = dir_ / "c.rawacf";
-  auto r = rstx("sim -o '" + out.string() + "' --duration 4s", false);
+  // Without any setting: rstx's own tables.
+  auto r = rstx("sim -q -o '" + out.string() + "' --duration 4s", false);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(fs::exists(out));
+  fs::remove(out);
+  // A table folder that is not there is an error naming it.
+  r = rstx("sim -o '" + out.string() + "' --duration 4s --tables /nonexistent", false);
   EXPECT_EQ(r.status, 2) << r.out;
-  EXPECT_NE(r.out.find("SD_RADAR"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/nonexistent"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(out));
   r = rstx("sim -q -o '" + out.string() + "' --duration 4s --radar-dat '" + radar_dat() + "' --hdw-path '" + hdw_dir() + "'",
            false);

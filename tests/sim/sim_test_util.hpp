@@ -19,8 +19,8 @@ namespace rstx::sim::test_util {
 
 inline constexpr double pi = 3.14159265358979323846;
 
-inline std::string radar_dat() { return test::shared_path("tables/radar.dat").string(); }
-inline std::string hdw_dir() { return test::shared_path("tables/hdw").string(); }
+inline std::string radar_dat() { return test::tables_path("radar.dat").string(); }
+inline std::string hdw_dir() { return test::tables_path("hdw").string(); }
 
 /** Clyde River (stid 66) hardware at the default start time (bmsep 3.5, Y = 100 m). */
 inline radar::site cly_site() {

@@ -20,6 +20,11 @@ fs::path shared_dir() {
 
 fs::path shared_path(std::string const& relative) { return shared_dir() / relative; }
 
+fs::path tables_path(std::string const& relative) {
+  fs::path const dir = fs::path(RSTX_SOURCE_DIR) / "tables";
+  return relative.empty() ? dir : dir / relative;
+}
+
 std::vector<fs::path> shared_dmap_files() {
   std::vector<fs::path> out;
   for (auto const& e : fs::recursive_directory_iterator(shared_dir() / "data")) {
@@ -83,7 +88,7 @@ std::string quoted(std::filesystem::path const& p) {
 }
 
 std::string table_environment() {
-  auto t = [](char const* rel) { return quoted(shared_path(std::string("tables/") + rel)); };
+  auto t = [](char const* rel) { return quoted(tables_path(rel)); };
   std::string env;
   for (auto const& [variable, path] : {std::pair{"SD_RADAR", "radar.dat"}, std::pair{"SD_HDWPATH", "hdw/"},
                                         std::pair{"SD_TDIFFPATH", "tdiff/"},

@@ -11,6 +11,8 @@ namespace rstx::test {
 [[nodiscard]] std::filesystem::path shared_dir();
 /** A file under shared/, e.g. shared_path("data/real/test.rawacf"). */
 [[nodiscard]] std::filesystem::path shared_path(std::string const& relative);
+/** A file or folder of rstx's own tables (the repository's tables/; "" for the folder itself). */
+[[nodiscard]] std::filesystem::path tables_path(std::string const& relative);
 /** Every DMAP file (plain or .bz2) under shared/data, sorted. */
 [[nodiscard]] std::vector<std::filesystem::path> shared_dmap_files();
 /** Directory of the built programs (build/bin). */
@@ -25,7 +27,8 @@ void write_bytes(std::filesystem::path const& p, std::vector<std::byte> const& b
 /** `p` in single quotes, for a shell command. */
 [[nodiscard]] std::string quoted(std::filesystem::path const& p);
 /** A shell command prefix pointing RST's table variables (SD_RADAR, SD_HDWPATH, SD_TDIFFPATH,
- *  AACGM_v2_DAT_PREFIX, IGRF_PATH) at ../shared/tables. */
+ *  AACGM_v2_DAT_PREFIX, IGRF_PATH) at rstx's own tables (tables_path), so that a run does not
+ *  depend on what the environment of the tests holds. */
 [[nodiscard]] std::string table_environment();
 /** Runs a shell command; returns its exit status and captures stdout (and stderr if asked). */
 struct run_result {

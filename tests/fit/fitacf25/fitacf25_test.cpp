@@ -22,11 +22,11 @@ namespace {
 rawacf_batch load_batch(std::string const& rel) {
   auto recs = dmap::read_file(test::shared_path(rel).string());
   EXPECT_TRUE(recs) << recs.error().message();
-  auto table = radar::radar_table::load(test::shared_path("tables/radar.dat").string());
+  auto table = radar::radar_table::load(test::tables_path("radar.dat").string());
   EXPECT_TRUE(table);
   auto first = dmap::decode_radar_parms(recs->front(), dmap::strictness::lenient);
   EXPECT_TRUE(first);
-  auto radar = table->load_hardware(first->stid, test::shared_path("tables/hdw").string() + "/");
+  auto radar = table->load_hardware(first->stid, test::tables_path("hdw").string() + "/");
   EXPECT_TRUE(radar);
   auto site = radar->site_at(
       epoch_from_ymdhms(first->year, first->month, first->day, first->hour, first->minute, first->second));

@@ -83,7 +83,7 @@ run_output run_make_fit(fit_case const& c, std::string const& tag) {
   fs::path const dir = test::scratch_dir("fitacf25_make_fit_" + tag);
   fs::path const out = dir / "out.fitacf";
   fs::path const err = dir / "stderr.txt";
-  fs::path const tables = test::shared_path("tables");
+  fs::path const tables = test::tables_path("");
   std::string cmd = "SD_RADAR='" + (tables / "radar.dat").string() + "' SD_HDWPATH='" + (tables / "hdw").string() +
                     "/' SD_TDIFFPATH='" + (tables / "tdiff").string() + "/' '" + (test::bin_dir() / "make_fit").string() +
                     "'";

@@ -169,11 +169,11 @@ void compare_file(std::string const& rawacf, std::string const& reference, repor
   ASSERT_EQ(raws->size(), refs->size());
   ASSERT_FALSE(raws->empty());
 
-  auto table = radar::radar_table::load(test::shared_path("tables/radar.dat").string());
+  auto table = radar::radar_table::load(test::tables_path("radar.dat").string());
   ASSERT_TRUE(table) << table.error().message();
   auto first = dmap::decode_rawacf(raws->front(), dmap::strictness::lenient);
   ASSERT_TRUE(first) << first.error().message();
-  auto radar = table->load_hardware(first->prm.stid, test::shared_path("tables/hdw").string() + "/");
+  auto radar = table->load_hardware(first->prm.stid, test::tables_path("hdw").string() + "/");
   ASSERT_TRUE(radar) << radar.error().message();
   auto const& t = first->prm;
   auto site = radar->site_at(epoch_from_ymdhms(t.year, t.month, t.day, t.hour, t.minute, t.second));
