@@ -6,12 +6,15 @@
 #   make test-sanitize    ASan+UBSan build in build-asan/ and all tests under it
 #   make fuzz             libFuzzer (clang) build in build-fuzz/, each target for FUZZ_SECONDS
 #   make bench            benchmarks in bench/ (prints ratios against baselines measured in the same run)
+#   make install          programs, tables, man pages and docs under PREFIX (default /usr/local)
+#   make package          a Debian package in build/package/ (apt-get install ./build/package/rstx_*.deb)
 #   make ci               what .ci/run does: test + test-sanitize + fuzz
 #   make clean
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 
 # CUDA is optional: when the toolkit's nvcc is found the CUDA targets are built too.
@@ -20,7 +23,7 @@ ifneq ($(NVCC),)
   CUDA_FLAGS := -DRSTX_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC)
 endif
 
-.PHONY: all deps deps-python build run test test-sanitize fuzz bench ci clean
+.PHONY: all deps deps-python build run test test-sanitize fuzz bench install package ci clean
 
 all: build
 
@@ -58,6 +61,12 @@ fuzz: build-fuzz/build.ninja
 
 bench: build
 	@bash scripts/bench.sh
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+package: build
+	cd build && cpack -G DEB
 
 ci: test test-sanitize fuzz
 

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libtsan2
   python3 python3-venv time
+  help2man dpkg-dev debootstrap
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -93,9 +94,13 @@ std::optional<fs::path> program_dir() {
 std::vector<std::string> builtin_candidates() {
   std::vector<std::string> out;
   if (auto dir = program_dir()) out.push_back((*dir / ".." / "share" / "rstx" / "tables").lexically_normal().string());
+  // Where the program cannot see itself (no /proc, as in a bare chroot): the prefix it was
+  // configured for, then the two usual ones (a Debian package installs into /usr).
 #ifdef RSTX_INSTALL_TABLES_DIR
   out.emplace_back(RSTX_INSTALL_TABLES_DIR);
 #endif
+  for (char const* usual : {"/usr/share/rstx/tables", "/usr/local/share/rstx/tables"})
+    if (std::find(out.begin(), out.end(), usual) == out.end()) out.emplace_back(usual);
   return out;
 }
 

@@ -14,7 +14,8 @@
  *     IGRF_PATH), so that an existing RST setup keeps working;
  *  4. `RSTX_TABLES`: like `--tables`, for a whole environment;
  *  5. rstx's own copy: `share/rstx/tables` beside the program's `bin/` folder (the build tree or
- *     the install prefix), then the prefix the build was configured to install into.
+ *     the install prefix), then the prefix the build was configured to install into, then
+ *     /usr/share/rstx/tables and /usr/local/share/rstx/tables.
  *
  * The first place that names a table decides it: a table that is missing there is an error
  * naming the table and every place that was looked at, never a silent fall-through to another
