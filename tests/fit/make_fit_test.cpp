@@ -204,6 +204,11 @@ TEST(make_fit, tables_are_found_without_any_setting_and_can_be_pointed_elsewhere
   r = run(fmt::format("env -u SD_RADAR -u SD_HDWPATH -u SD_TDIFFPATH RSTX_TABLES='{}' {} -fitacf3 '{}' 2> '{}'",
                       copy.string(), make_fit(), test_rawacf(), (dir / "err").string()));
   EXPECT_NE(slurp(dir / "err").find((copy / "hdw" / "hdw.dat.cly").string()), std::string::npos) << slurp(dir / "err");
+  // RST's own variable, as an existing RST setup has it, wins over rstx's copy.
+  r = run(fmt::format("env -u SD_RADAR -u SD_TDIFFPATH SD_HDWPATH='{}' {} -fitacf3 '{}' 2> '{}'",
+                      (copy / "hdw").string(), make_fit(), test_rawacf(), (dir / "err").string()));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(slurp(dir / "err").find((copy / "hdw" / "hdw.dat.cly").string()), std::string::npos) << slurp(dir / "err");
 }
 
 TEST(make_fit, usage_errors) {
