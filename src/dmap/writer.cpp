@@ -235,6 +235,13 @@ result<destination> follow_links(std::string const& path) {
   return unexpected(error(errc::io, "too many levels of symbolic links").at(path));
 }
 
+/** A fresh hidden name beside `target` for its temporary file: ".NAME.tmp-PID-XXXXXXXX". */
+std::string temporary_name(std::filesystem::path const& target) {
+  static thread_local std::random_device rd;
+  std::filesystem::path const dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  return (dir / fmt::format(".{}.tmp-{}-{:08x}", target.filename().string(), ::getpid(), rd())).string();
+}
+
 }  // namespace
 
 void remove_uncommitted_temporaries() noexcept { temporaries().unlink_all(); }
@@ -350,10 +357,8 @@ result<writer> writer::create(std::string const& path, writer_options const& opt
               .at(path));
     }
   }
-  std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string const temp =
-        (dir / fmt::format(".{}.tmp-{}-{:08x}", final_path.filename().string(), ::getpid(), rd())).string();
+    std::string const temp = temporary_name(final_path);
     int const fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
       if (errno == EEXIST) continue;
@@ -403,11 +408,8 @@ result<void> writer::commit() {
   if (p.anonymous) {
     // Give the file a temporary name beside the target (linkat cannot replace a file), then rename
     // it over the target like a named temporary file.
-    std::random_device rd;
     for (int attempt = 0; attempt < 100 && p.temp_path.empty(); ++attempt) {
-      std::string const temp =
-          (std::filesystem::path(dir) / fmt::format(".{}.tmp-{}-{:08x}", target.filename().string(), ::getpid(), rd()))
-              .string();
+      std::string const temp = temporary_name(target);
       if (::linkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", p.fd).c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0)
         p.temp_path = temp;
       else if (errno != EEXIST)
