@@ -104,50 +104,53 @@ std::vector<std::string> builtin_candidates() {
   return out;
 }
 
+std::optional<std::string> first_builtin_dir() {
+  for (auto const& dir : builtin_candidates())
+    if (is_file(join(dir, "radar.dat"))) return dir;
+  return std::nullopt;
+}
+
+/** How one table is asked for: where it lies inside a table folder, and whether RST's variable
+ *  may name it (not for a set chosen by name, such as "--aacgm-coeffs 14"). */
+struct lookup {
+  std::string relative;
+  bool consult_variable = true;
+  std::optional<location> explicit_choice;  // an option naming the table itself
+};
+
 /** Resolves one table: the first place that names it decides, and it must hold the table. */
-result<location> find(kind const& k, request const& req, std::optional<location> explicit_choice = std::nullopt) {
-  auto relative = [&]() -> std::string {
-    if (&k == &aacgm && !req.aacgm.empty() && req.aacgm.find('/') == std::string::npos)
-      return fmt::format("aacgm/aacgm_coeffs-{}-", req.aacgm);
-    return k.relative;
-  };
-  std::optional<location> chosen = std::move(explicit_choice);
-  if (!chosen && !req.tables_dir.empty()) chosen = location{join(req.tables_dir, relative()), "--tables"};
-  bool const named_set = &k == &aacgm && !req.aacgm.empty();  // "--aacgm-coeffs 14": rstx's folder, not RST's variable
-  if (!chosen && !named_set) {
+result<location> find(kind const& k, request const& req, lookup const& how) {
+  std::optional<location> chosen = how.explicit_choice;
+  if (!chosen && !req.tables_dir.empty()) chosen = location{join(req.tables_dir, how.relative), "--tables"};
+  if (!chosen && how.consult_variable) {
     if (auto v = environment(k.variable)) chosen = location{*v, k.variable};
   }
   if (!chosen) {
-    if (auto v = environment("RSTX_TABLES")) chosen = location{join(*v, relative()), "RSTX_TABLES"};
+    if (auto v = environment("RSTX_TABLES")) chosen = location{join(*v, how.relative), "RSTX_TABLES"};
   }
   if (!chosen) {
-    auto const candidates = builtin_candidates();
-    for (auto const& dir : candidates)
-      if (is_file(join(dir, "radar.dat"))) {
-        chosen = location{join(dir, relative()), "built-in"};
-        break;
-      }
-    if (!chosen)
+    auto const dir = first_builtin_dir();
+    if (!dir)
       return fail(errc::not_found,
                   fmt::format("{} was not found: no --tables, {} is not set, RSTX_TABLES is not set, and rstx's own "
                               "tables are not in {}",
-                              k.what, k.variable, candidates.empty() ? std::string("?") : fmt::format("{}", fmt::join(candidates, " or "))));
+                              k.what, k.variable, fmt::join(builtin_candidates(), " or ")));
+    chosen = location{join(*dir, how.relative), "built-in"};
   }
   if (auto why = missing(k, chosen->path))
     return fail(errc::not_found, fmt::format("{} was not found where {} says: {}", k.what, chosen->origin, *why));
   return *chosen;
 }
 
+result<location> find(kind const& k, request const& req) { return find(k, req, lookup{k.relative, true, std::nullopt}); }
+
 }  // namespace
 
-std::optional<std::string> builtin_dir() {
-  for (auto const& dir : builtin_candidates())
-    if (is_file(join(dir, "radar.dat"))) return dir;
-  return std::nullopt;
-}
+std::optional<std::string> builtin_dir() { return first_builtin_dir(); }
 
 result<table_set> locate(request const& req) {
-  if (!req.aacgm.empty() && req.aacgm.find('/') == std::string::npos && req.aacgm != "13" && req.aacgm != "14")
+  bool const aacgm_path = req.aacgm.find('/') != std::string::npos;  // else empty or the name of a set
+  if (!req.aacgm.empty() && !aacgm_path && req.aacgm != "13" && req.aacgm != "14")
     return fail(errc::invalid_argument,
                 fmt::format("AACGM-v2 coefficients '{}': expected 13, 14 or a path prefix such as DIR/aacgm_coeffs-14-", req.aacgm));
   table_set t;
@@ -164,9 +167,10 @@ result<table_set> locate(request const& req) {
     if (auto r = take(find(tdiff, req), t.tdiff_dir); !r) return unexpected(std::move(r.error()));
   }
   if (req.need_geo) {
-    std::optional<location> prefix;
-    if (req.aacgm.find('/') != std::string::npos) prefix = location{req.aacgm, "--aacgm-coeffs"};
-    if (auto r = take(find(aacgm, req, prefix), t.aacgm_prefix); !r) return unexpected(std::move(r.error()));
+    lookup coefficients{aacgm.relative, true, std::nullopt};
+    if (aacgm_path) coefficients.explicit_choice = location{req.aacgm, "--aacgm-coeffs"};
+    else if (!req.aacgm.empty()) coefficients = {fmt::format("aacgm/aacgm_coeffs-{}-", req.aacgm), false, std::nullopt};
+    if (auto r = take(find(aacgm, req, coefficients), t.aacgm_prefix); !r) return unexpected(std::move(r.error()));
     if (auto r = take(find(igrf, req), t.igrf_dir); !r) return unexpected(std::move(r.error()));
   }
   return t;
