@@ -1,3 +1,4 @@
+#include <cstring>
 #include "rstx/core/error.hpp"
 
 #include <cstdio>
@@ -44,6 +45,10 @@ std::string error::message() const {
   out += ": ";
   out += what;
   return out;
+}
+
+error os_failure(std::string what, int e) {
+  return error(errc::io, fmt::format("{}: {}", what, std::strerror(e))).with_os_error(e);
 }
 
 namespace detail {

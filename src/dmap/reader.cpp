@@ -276,7 +276,7 @@ result<reader> reader::from_memory(std::span<std::byte const> bytes, std::string
 result<reader> reader::open(std::string const& path, reader_options const& opt) {
   if (path == "-") return from_fd(STDIN_FILENO, "<stdin>", opt);
   int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot open: {}", std::strerror(errno))).at(path));
+  if (fd < 0) return unexpected(os_failure("cannot open", errno).at(path));
   return from_source(detail::make_fd_source(fd, true), path, opt);
 }
 

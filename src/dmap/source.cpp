@@ -31,7 +31,7 @@ class fd_source final : public byte_source {
       ssize_t const got = ::read(fd_, dst, n);
       if (got >= 0) return static_cast<std::size_t>(got);
       if (errno == EINTR) continue;
-      return fail(errc::io, fmt::format("read failed: {}", std::strerror(errno)));
+      return unexpected(os_failure("read failed", errno));
     }
   }
 

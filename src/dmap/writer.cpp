@@ -37,7 +37,7 @@ result<void> write_all(int fd, std::byte const* p, std::size_t n) {
     ssize_t const k = ::write(fd, p, n);
     if (k < 0) {
       if (errno == EINTR) continue;
-      return fail(errc::io, fmt::format("write failed: {}", std::strerror(errno)));
+      return unexpected(os_failure("write failed", errno));
     }
     p += k;
     n -= static_cast<std::size_t>(k);
@@ -228,7 +228,7 @@ result<destination> follow_links(std::string const& path) {
     std::vector<char> buf(static_cast<std::size_t>(std::max<off_t>(st.st_size, 255)) + 1);
     ssize_t const n = ::readlink(p.c_str(), buf.data(), buf.size());
     if (n < 0 || static_cast<std::size_t>(n) >= buf.size())
-      return unexpected(error(errc::io, fmt::format("cannot read the symbolic link {}: {}", p, std::strerror(errno))).at(path));
+      return unexpected(os_failure(fmt::format("cannot read the symbolic link {}", p), errno).at(path));
     fs::path const target(std::string(buf.data(), static_cast<std::size_t>(n)));
     p = target.is_absolute() ? target.string() : (fs::path(p).parent_path() / target).string();
   }
@@ -320,7 +320,7 @@ result<writer> writer::create(std::string const& path, writer_options const& opt
   // shell would: whatever it is open on keeps its name, position and append mode.
   if (dest->descriptor) {
     int const fd = ::fcntl(*dest->descriptor, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot use {}: {}", dest->path, std::strerror(errno))).at(path));
+    if (fd < 0) return unexpected(os_failure(fmt::format("cannot use {}", dest->path), errno).at(path));
     return owned_fd(fd);
   }
   std::string const& target = dest->path;
@@ -331,7 +331,7 @@ result<writer> writer::create(std::string const& path, writer_options const& opt
   // would replace the device with a regular file.
   if (exists && !S_ISREG(old.st_mode)) {
     int const fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return unexpected(error(errc::io, fmt::format("cannot open: {}", std::strerror(errno))).at(path));
+    if (fd < 0) return unexpected(os_failure("cannot open", errno).at(path));
     return owned_fd(fd);
   }
   namespace fs = std::filesystem;
@@ -353,7 +353,7 @@ result<writer> writer::create(std::string const& path, writer_options const& opt
       ::close(fd);
     } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOSYS) {
       return unexpected(
-          error(errc::io, fmt::format("cannot create a temporary file in {}: {}", dir.string(), std::strerror(errno)))
+          os_failure(fmt::format("cannot create a temporary file in {}", dir.string()), errno)
               .at(path));
     }
   }
@@ -363,7 +363,7 @@ result<writer> writer::create(std::string const& path, writer_options const& opt
     if (fd < 0) {
       if (errno == EEXIST) continue;
       return unexpected(
-          error(errc::io, fmt::format("cannot create a temporary file in {}: {}", dir.string(), std::strerror(errno)))
+          os_failure(fmt::format("cannot create a temporary file in {}", dir.string()), errno)
               .at(path));
     }
     auto w = owned_fd(fd);
@@ -401,8 +401,10 @@ result<void> writer::commit() {
     p.committed = true;
     return {};
   }
-  auto failed = [&](std::string what) { return unexpected(p.with_name(error(errc::io, std::move(what)))); };
-  if (::fsync(p.fd) != 0) return failed(fmt::format("fsync failed: {}", std::strerror(errno)));
+  auto failed = [&](std::string what, int e = 0) {
+    return unexpected(p.with_name(error(errc::io, std::move(what)).with_os_error(e)));
+  };
+  if (::fsync(p.fd) != 0) return failed(fmt::format("fsync failed: {}", std::strerror(errno)), errno);
   std::filesystem::path const target(p.final_path);
   std::string const dir = target.has_parent_path() ? target.parent_path().string() : ".";
   if (p.anonymous) {
@@ -413,17 +415,17 @@ result<void> writer::commit() {
       if (::linkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", p.fd).c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0)
         p.temp_path = temp;
       else if (errno != EEXIST)
-        return failed(fmt::format("cannot link the new file into {}: {}", dir, std::strerror(errno)));
+        return failed(fmt::format("cannot link the new file into {}: {}", dir, std::strerror(errno)), errno);
     }
     if (p.temp_path.empty()) return failed("cannot find a free temporary file name");
   }
   if (::close(p.fd) != 0) {
     p.fd = -1;
-    return failed(fmt::format("close failed: {}", std::strerror(errno)));
+    return failed(fmt::format("close failed: {}", std::strerror(errno)), errno);
   }
   p.fd = -1;
   if (::rename(p.temp_path.c_str(), p.final_path.c_str()) != 0)
-    return failed(fmt::format("cannot rename {} into place: {}", p.temp_path, std::strerror(errno)));
+    return failed(fmt::format("cannot rename {} into place: {}", p.temp_path, std::strerror(errno)), errno);
   p.committed = true;
   temporaries().remove(std::exchange(p.registry_slot, -1));
   // Make the rename itself durable.

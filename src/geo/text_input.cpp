@@ -17,7 +17,7 @@ result<std::string> read_text_file(std::string const& path, std::string_view wha
   if (!in) {
     int const e = errno;
     auto const code = (e == ENOENT || e == ENOTDIR) ? errc::not_found : errc::io;
-    return unexpected(error(code, fmt::format("cannot open {}: {}", what_for, std::strerror(e))).at(path));
+    return unexpected(error(code, fmt::format("cannot open {}: {}", what_for, std::strerror(e))).with_os_error(e).at(path));
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return unexpected(error(errc::io, fmt::format("cannot read {}", what_for)).at(path));

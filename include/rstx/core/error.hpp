@@ -51,6 +51,7 @@ struct error {
   std::string source;            ///< file path, "<stdin>", "<memory>", or empty when unknown
   std::int64_t record = -1;      ///< 0-based record index
   std::int64_t offset = -1;      ///< byte offset from the start of the (decompressed) stream
+  int os_error = 0;              ///< errno of the system call that failed (ENOSPC, EIO, ...), 0 otherwise
 
   error() = default;
   error(errc c, std::string w) : code(c), what(std::move(w)) {}
@@ -60,6 +61,11 @@ struct error {
   [[nodiscard]] error at(std::string_view src, std::int64_t rec = -1) && {
     if (source.empty()) source = src;
     if (record < 0) record = rec;
+    return std::move(*this);
+  }
+  /** Records the errno of the failed system call (a caller tells a full disk from a bad file by it). */
+  [[nodiscard]] error with_os_error(int e) && {
+    os_error = e;
     return std::move(*this);
   }
   /** Adds a byte offset (keeps a value already set). */
@@ -76,6 +82,9 @@ template <class T>
 using result = tl::expected<T, error>;
 
 using unexpected = tl::unexpected<error>;
+
+/** An errc::io error for a failed system call: `what` plus strerror(e), with os_error = e. */
+[[nodiscard]] error os_failure(std::string what, int e);
 
 /** Shorthand for returning an error from a function that returns result<T>. */
 [[nodiscard]] inline unexpected fail(errc code, std::string what, std::int64_t offset = -1) {
