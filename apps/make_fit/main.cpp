@@ -1,5 +1,6 @@
 // make_fit: rawacf -> fitacf with FITACF 3.0 (or 2.5), compatible with RST's command line.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
@@ -93,6 +94,13 @@ int run(int argc, char** argv, std::string& input_name) {
   sopt.run.hdw_dir = tables->hdw_dir.path;
   sopt.run.tdiff_dir = tables->tdiff_dir.path;
   sopt.strict = cli.strict;
+  // The reproducible-builds convention: a fixed origin.time makes the output byte-for-byte repeatable.
+  if (char const* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
+    char* end = nullptr;
+    long long const t = std::strtoll(epoch, &end, 10);
+    if (*end != '\0' || t < 0) return usage_error(fmt::format("SOURCE_DATE_EPOCH={}: not a number of seconds", epoch));
+    sopt.origin_time = t;
+  }
   sopt.command = fit::origin_command(std::span<char const* const>(argv, static_cast<std::size_t>(argc)));
   fit::stream_callbacks callbacks;
   callbacks.skipped = [](error const& e) { fmt::print(stderr, "{}: {} (record skipped)\n", program, e.message()); };

@@ -225,7 +225,7 @@ class chunk_processor {
     if (!fitted) return unexpected(std::move(fitted.error()).at(in_.source_name()));
 
     origin_info origin;
-    origin.time = origin_time(std::time(nullptr));
+    origin.time = origin_time(opt_.origin_time ? static_cast<std::time_t>(*opt_.origin_time) : std::time(nullptr));
     origin.command = opt_.command;
     auto const n_batch = static_cast<std::int64_t>(batch_.input_index.size());
     if (encoded_.size() < static_cast<std::size_t>(n_batch)) encoded_.resize(static_cast<std::size_t>(n_batch));

@@ -66,6 +66,9 @@ struct stream_options {
    *  caches from decoding to writing), 64 on more (fewer hand-overs between the threads). */
   std::int32_t chunk_records = 0;
   std::string command;                 ///< origin.command of every output record
+  /** origin.time of every output record as seconds since 1970; unset: the moment each chunk is
+   *  written (RST's behaviour). Fixed, the output is reproducible (SOURCE_DATE_EPOCH). */
+  std::optional<std::int64_t> origin_time;
 };
 
 struct stream_callbacks {
