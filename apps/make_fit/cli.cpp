@@ -47,6 +47,9 @@ variables SD_RADAR (radar.dat), SD_HDWPATH (hdw.dat.* folder) and SD_TDIFFPATH (
 folder) override it, and --tables DIR (or RSTX_TABLES=DIR) points at another copy; -vb says which
 files are used.
 
+SOURCE_DATE_EPOCH=SECONDS fixes every record's origin.time (normally the processing time), so
+that a run can be repeated byte for byte.
+
 Exit status: 0 ok, 1 usage, 2 bad input (including a truncated input: every complete record is
 written first; and input that is not rawacf), 3 I/O, 4 internal error (out of memory included).
 )";
