@@ -40,6 +40,10 @@ run /usr/bin/make_fit -fitacf3 /data/cly_10min_float.rawacf.bz2 -o /out/cly.fita
 run /usr/bin/make_grid -xtd /data/cly_10min_float.rst-fitacf3.fitacf -o /out/cly.xtd.grid
 run /usr/bin/rstx info --hardware /data/test.rawacf | grep -q "/usr/share/rstx/tables/hdw/hdw.dat.cly"
 test -s "$root/usr/share/man/man1/make_fit.1.gz"
+echo "test-package: rst-processor batch in the chroot (no /proc: jobs start through the program's path)" >&2
+run /usr/bin/rst-processor check-config /usr/share/rstx/rst-processor.toml
+run /usr/bin/rst-processor batch --no-progress --out /out/svc --state /out/state /data/test.rawacf
+build/bin/rstx diff "$root/out/svc/20210607.1801.00.cly.fitacf" "$shared/data/real/test.rawacf.rst-fitacf3.fitacf" | grep -q bit-identical
 
 build/bin/rstx diff "$root/out/test.fitacf" "$shared/data/real/test.rawacf.rst-fitacf3.fitacf" | grep -q bit-identical
 build/bin/rstx diff "$root/out/cly.fitacf" "$shared/data/synth/cly_10min_float.rst-fitacf3.fitacf" | grep -q bit-identical
@@ -47,7 +51,7 @@ cmp "$root/out/cly.xtd.grid" "$shared/data/synth/cly_10min_float.rst-fitacf3.xtd
 echo "test-package: outputs identical to RST 5.0's references" >&2
 
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin apt-get remove -y -q rstx >/dev/null
-left=$(cd "$root" && ls -d usr/bin/make_fit usr/bin/make_grid usr/bin/rstx usr/share/rstx usr/share/doc/rstx 2>/dev/null || true)
+left=$(cd "$root" && ls -d usr/bin/make_fit usr/bin/make_grid usr/bin/rstx usr/bin/rst-processor usr/share/rstx usr/share/doc/rstx 2>/dev/null || true)
 if [[ -n $left ]]; then
   echo "test-package: left behind after apt-get remove: $left" >&2
   exit 1

@@ -45,7 +45,8 @@ TEST_F(Installed, LaysOutProgramsTablesManPagesAndDocs) {
                           "share/rstx/tables/hdw/hdw.dat.cly", "share/rstx/tables/aacgm/aacgm_coeffs-13-2020.asc",
                           "share/rstx/tables/aacgm/aacgm_coeffs-14-2025.asc", "share/rstx/tables/igrf/coef.dat",
                           "share/man/man1/make_fit.1.gz", "share/man/man1/make_grid.1.gz", "share/man/man1/rstx.1.gz",
-                          "share/doc/rstx/README.md"})
+                          "share/doc/rstx/README.md", "bin/rst-processor", "share/man/man1/rst-processor.1.gz",
+                          "share/rstx/rst-processor.toml"})
     EXPECT_TRUE(fs::exists(*prefix_ / rel)) << rel;
   EXPECT_FALSE(fs::exists(*prefix_ / "bin" / "rstx_fit_tests")) << "tests are not installed";
 }
