@@ -1,3 +1,5 @@
+#include <cerrno>
+#include <cstring>
 #include "rstx/radar/hardware.hpp"
 
 #include <charconv>
@@ -14,8 +16,12 @@ namespace rstx::radar {
 namespace {
 
 result<std::string> read_text(std::string const& path, char const* what) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return unexpected(error(errc::not_found, fmt::format("cannot open {}", what)).at(path));
+  if (!in) {
+    int const e = errno != 0 ? errno : ENOENT;  // kept: a missing table file is not a bad input file
+    return unexpected(error(errc::not_found, fmt::format("cannot open {}: {}", what, std::strerror(e))).with_os_error(e).at(path));
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
