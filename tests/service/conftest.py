@@ -84,7 +84,8 @@ class Service:
             for flag, value in defaults.items():
                 if flag not in self.extra:  # a test's own value wins
                     cmd += [flag, value]
-        return cmd + ["--log-file", str(self.log), "--log-level", "debug"] + self.extra
+        level = [] if "--log-level" in self.extra else ["--log-level", "debug"]
+        return cmd + ["--log-file", str(self.log), *level] + self.extra
 
     def start(self, *, preexec=None):
         assert self.proc is None

@@ -262,3 +262,72 @@ retry_initial_seconds = 0.1
     # No job process left behind.
     assert subprocess.run(["pgrep", "-P", str(svc.proc.pid)], capture_output=True).stdout == b""
     assert svc.stop() == 0
+
+
+def test_a_briefly_missing_table_file_is_retried_not_quarantined(small_files, tmp_path):
+    tables = tmp_path / "tables"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "tables", tables)
+    svc = Service(tmp_path / "tables-svc", "--settle", "0", "--tables", str(tables))
+    cfg = svc.root / "rst.toml"
+    cfg.write_text(f"""
+[paths]
+inbox = "{svc.inbox}"
+out = "{svc.out}"
+state = "{svc.state}"
+[limits]
+max_attempts = 50
+retry_initial_seconds = 0.1
+retry_max_seconds = 0.2
+""")
+    svc.config = cfg
+    hdw = tables / "hdw" / "hdw.dat.cly"
+    hidden = tables / "hdw.dat.cly.away"
+    os.rename(hdw, hidden)
+    svc.start()
+    f = small_files[0]  # a Clyde River file
+    shutil.copyfile(f, svc.inbox / f.name)
+    wait_for(lambda: any(e["event"] == "input_retry" and "hdw.dat.cly" in e["error"] for e in svc.events()), 30, "a retry")
+    assert svc.rows()[0]["state"] in ("queued", "running")
+    os.rename(hidden, hdw)  # the table is back
+    rows = svc.wait_settled(1, 60)
+    assert rows[0]["state"] == "done" and rows[0]["attempts"] >= 1
+    assert (svc.out / f.name.replace(".rawacf", ".fitacf")).read_bytes() == make_fit_direct(f, tmp_path / "ref")
+    assert svc.stop() == 0
+
+
+def rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_memory_stays_bounded_with_100000_files_waiting(tmp_path):
+    svc = Service(tmp_path / "many", "--settle", "0", "--rescan", "600", "--workers", "1", "--log-level", "info",
+                  "--after-success", "keep")
+    # 100 000 files named like rawacf (empty: each will be quarantined when its turn comes).
+    for i in range(100_000):
+        (svc.inbox / f"20210607.{i // 60 % 24:02d}{i % 60:02d}.{i % 100:02d}.x{i:06d}.rawacf").touch()
+    svc.start()
+    baseline = rss_mib(svc.proc.pid)
+
+    def queued():
+        r = subprocess.run([str(PROCESSOR), "status", "--state", str(svc.state), "--json"], capture_output=True, text=True)
+        if r.returncode != 0:
+            return 0
+        import json
+        counts = json.loads(r.stdout)["inputs"]
+        return sum(counts.values())
+
+    peak = baseline
+    deadline = time.monotonic() + 240
+    while queued() < 100_000 and time.monotonic() < deadline:
+        peak = max(peak, rss_mib(svc.proc.pid))
+        time.sleep(0.2)
+    assert queued() == 100_000
+    settled = rss_mib(svc.proc.pid)
+    peak = max(peak, settled)
+    svc.stop()
+    # All 100 000 are in the ledger, a handful in memory: the service stays small.
+    assert peak < 96, f"peak {peak:.1f} MiB (start {baseline:.1f} MiB)"
+    assert settled < 64, f"{settled:.1f} MiB with 100 000 files waiting"
