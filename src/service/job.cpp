@@ -99,9 +99,9 @@ json fit_job(json const& rq) {
       struct stat st{};
       bool const empty = ::stat(input.c_str(), &st) == 0 && st.st_size == 0;
       if (empty) return failure(failure_kind::permanent, error(errc::truncated, "the file is empty").at(input));
-      // What the reader skipped says why (a first record cut short, a bad header at byte 0, ...).
+      // A first record cut short is named as such; anything else is not DMAP data.
       auto skipped = peek->take_skipped();
-      if (!skipped.empty() && skipped.front().reason.code != errc::bad_header) {
+      if (!skipped.empty() && skipped.front().reason.code == errc::truncated) {
         auto e = std::move(skipped.front().reason).at(input, 0).at_offset(skipped.front().offset);
         e.what = fmt::format("no complete DMAP record in the file: {}", e.what);
         return failure(failure_kind::permanent, e);

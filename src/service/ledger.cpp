@@ -271,7 +271,8 @@ result<std::int64_t> ledger::count(input_state s) {
 
 result<std::optional<double>> ledger::next_due(double now) {
   std::lock_guard lock(*mutex_);
-  RSTX_LEDGER_STMT(st, "SELECT min(next_attempt) FROM inputs WHERE state='queued'");
+  RSTX_LEDGER_STMT(st, "SELECT min(next_attempt) FROM inputs WHERE state='queued' AND next_attempt>?");
+  st.bind(now);
   if (st.step() != SQLITE_ROW) return unexpected(db_error(db_, path_.string(), "queue"));
   if (sqlite3_column_type(st.st, 0) == SQLITE_NULL) return std::optional<double>();
   return std::optional<double>(std::max(0.0, st.real(0) - now));
@@ -477,9 +478,10 @@ result<void> ledger::mark_grid_failed(grid_row const& g) {
   return {};
 }
 
-result<std::optional<double>> ledger::next_grid_due() {
+result<std::optional<double>> ledger::next_grid_due(double now) {
   std::lock_guard lock(*mutex_);
-  RSTX_LEDGER_STMT(st, "SELECT min(due) FROM grids WHERE state='pending' AND requested>built");
+  RSTX_LEDGER_STMT(st, "SELECT min(due) FROM grids WHERE state='pending' AND requested>built AND due>?");
+  st.bind(now);
   if (st.step() != SQLITE_ROW) return unexpected(db_error(db_, path_.string(), "grids"));
   if (sqlite3_column_type(st.st, 0) == SQLITE_NULL) return std::optional<double>();
   return std::optional<double>(st.real(0));

@@ -592,12 +592,14 @@ struct processor::impl {
     return queue.empty() && running == 0;
   }
 
-  /** Seconds until the next queued retry or grid is due (capped), for the poll timeout. */
+  /** Seconds until the next queued retry or grid becomes due (capped), for the poll timeout. Work
+   *  already due but waiting (no free worker, a grid whose day is still being fitted) is woken by a
+   *  worker finishing, not by the timer, so a saturated service does not spin. */
   double next_timer(double cap) {
     auto const now = wall_now();
     double wait = cap;
     if (auto d = db.next_due(now); d && *d) wait = std::min(wait, **d);
-    if (auto g = db.next_grid_due(); g && *g) wait = std::min(wait, std::max(0.0, **g - now));
+    if (auto g = db.next_grid_due(now); g && *g) wait = std::min(wait, std::max(0.0, **g - now));
     return std::max(wait, 0.01);
   }
 

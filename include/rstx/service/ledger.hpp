@@ -102,7 +102,8 @@ class ledger {
   /** Queued rows due by `now`, oldest first, skipping ids in `busy`. */
   [[nodiscard]] result<std::vector<input_row>> next_queued(double now, int limit, std::vector<std::int64_t> const& busy);
   [[nodiscard]] result<std::int64_t> count(input_state s);
-  /** Seconds until the earliest queued row is due (nullopt: none queued). */
+  /** Seconds until the earliest queued row not yet due becomes due (nullopt: none). Rows already
+   *  due are not counted: they are dispatched now, or wait for a free worker. */
   [[nodiscard]] result<std::optional<double>> next_due(double now);
 
   /** Adds many files in one transaction (batch mode, rescans); returns how many were added. */
@@ -144,7 +145,8 @@ class ledger {
   /** Records a grid built from request number `built`. */
   [[nodiscard]] result<void> mark_grid_done(grid_row const& row);
   [[nodiscard]] result<void> mark_grid_failed(grid_row const& row);
-  [[nodiscard]] result<std::optional<double>> next_grid_due();
+  /** When the earliest pending grid not yet due becomes due (epoch seconds; nullopt: none). */
+  [[nodiscard]] result<std::optional<double>> next_grid_due(double now);
 
   // Reports.
   [[nodiscard]] result<ledger_summary> summary(int last_n = 5);
