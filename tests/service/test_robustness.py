@@ -302,6 +302,8 @@ def rss_mib(pid):
     return 0.0
 
 
+@pytest.mark.skipif(os.environ.get("RSTX_SANITIZED") == "1",
+                    reason="resident memory under AddressSanitizer says nothing about the release build")
 def test_memory_stays_bounded_with_100000_files_waiting(tmp_path):
     svc = Service(tmp_path / "many", "--settle", "0", "--rescan", "600", "--workers", "1", "--log-level", "info",
                   "--after-success", "keep")
@@ -328,6 +330,7 @@ def test_memory_stays_bounded_with_100000_files_waiting(tmp_path):
     settled = rss_mib(svc.proc.pid)
     peak = max(peak, settled)
     svc.stop()
+    print(f"resident memory: {baseline:.1f} MiB at start, peak {peak:.1f} MiB, {settled:.1f} MiB with 100 000 waiting")
     # All 100 000 are in the ledger, a handful in memory: the service stays small.
     assert peak < 96, f"peak {peak:.1f} MiB (start {baseline:.1f} MiB)"
     assert settled < 64, f"{settled:.1f} MiB with 100 000 files waiting"
