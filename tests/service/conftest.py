@@ -59,6 +59,19 @@ def make_grid_direct(fitacf_paths, workdir, options=("-xtd",)):
     return out.read_bytes()
 
 
+_started = []  # every daemon a test started, stopped by the autouse fixture below whatever happens
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon_outlives_its_test():
+    yield
+    while _started:
+        s = _started.pop()
+        if s.alive():
+            s.proc.kill()
+            s.proc.wait()
+
+
 class Service:
     """One rst-processor daemon over <root>/{inbox,out,state}."""
 
@@ -89,8 +102,9 @@ class Service:
 
     def start(self, *, preexec=None):
         assert self.proc is None
-        self.proc = subprocess.Popen(self.command(), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        self.proc = subprocess.Popen(self.command(), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      preexec_fn=preexec)
+        _started.append(self)
         wait_for(lambda: self.proc.poll() is not None or any(e["event"] == "service_started" for e in self.events()),
                  10, "the service to start")
         assert self.proc.poll() is None, self.proc.communicate()
