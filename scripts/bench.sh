@@ -53,3 +53,9 @@ if [[ -x $bin/rstx_bench_make_grid ]]; then
   if [[ -n ${RST_BIN:-} ]]; then grid_rst=(--rst "$RST_BIN/make_grid"); fi
   "$bin/rstx_bench_make_grid" --file "$fitacf" --runs 5 "${grid_rst[@]}"
 fi
+
+if [[ -x $bin/rst-processor ]]; then
+  echo
+  echo "== rst-processor: batch against make_fit + make_grid, watch-mode memory (bench/service/service_bench.sh)"
+  bash bench/service/service_bench.sh
+fi
