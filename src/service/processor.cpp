@@ -667,7 +667,13 @@ struct processor::impl {
     if (!known) return ledger_failed(known.error());
     if (*known) {
       candidates.erase(path.string());
-      finish_interrupted_move(**known, c);
+      bool being_processed = false;
+      {
+        std::lock_guard lock(mutex);
+        being_processed = std::find(busy_inputs.begin(), busy_inputs.end(), (*known)->id) != busy_inputs.end();
+      }
+      // A worker that just marked it done moves it itself; only a move cut off by a crash is finished here.
+      if (!being_processed) finish_interrupted_move(**known, c);
       return;
     }
     // Complete when no writer has it open and it has not changed for settle_seconds.
@@ -688,7 +694,7 @@ struct processor::impl {
 
   /** A crash between the ledger's `done`/`quarantined` and the move leaves the input behind: finish it. */
   void finish_interrupted_move(input_row const& row, config const& c) {
-    if (batch_mode) return;
+    if (batch_mode || !fs::exists(row.path)) return;
     if (row.state == input_state::done || row.state == input_state::duplicate) {
       if (c.after_success == input_disposal::keep) return;
       auto const where = dispose_input(row, c);
