@@ -741,6 +741,7 @@ struct processor::impl {
     }
     ::closedir(d);
     queue_found(found);
+    log.debug("inbox_rescanned", {{"entries", present.size()}, {"arriving", candidates.size()}});
     std::erase_if(reported, [&](std::string const& p) { return !present.contains(p); });
     std::erase_if(candidates, [&](auto const& kv) { return !present.contains(kv.first); });
   }

@@ -145,6 +145,14 @@ class Service:
                 pass  # a line being written right now
         return out
 
+    def rescans(self):
+        return sum(1 for e in self.events() if e["event"] == "inbox_rescanned")
+
+    def wait_rescans(self, n=2, timeout=30):
+        """Waits until the service has rescanned the inbox n more times (for 'nothing happens' checks)."""
+        target = self.rescans() + n
+        wait_for(lambda: self.rescans() >= target, timeout, f"{n} more inbox rescans")
+
     def rows(self):
         if not (self.state / "ledger.sqlite").exists():
             return []

@@ -186,7 +186,7 @@ def test_bad_inputs_are_quarantined_with_reasons_and_the_service_keeps_serving(s
     # The README and the directory stay, each logged once.
     assert (inbox / "README.txt").exists() and (inbox / "20210607.0700.00.cly.rawacf").is_dir()
     wait_for(lambda: len([e for e in svc.events() if e["event"] == "inbox_entry_ignored"]) >= 2, 10, "ignored entries logged")
-    time.sleep(1.2)  # two more rescans (0.5 s): still logged only once
+    svc.wait_rescans(2)  # still logged only once
     ignored = [e["path"] for e in svc.events() if e["event"] == "inbox_entry_ignored"]
     assert sorted(ignored) == sorted({str(inbox / "README.txt"), str(inbox / "20210607.0700.00.cly.rawacf")})
 
@@ -220,14 +220,13 @@ def test_a_file_replaced_by_different_content_is_processed_again(service_factory
     shutil.copyfile(v1, svc.inbox / name)
     svc.wait_settled(1)
     assert (svc.out / "20210607.1800.00.cly.fitacf").read_bytes() == make_fit_direct(v1, tmp_path / "r1")
-    time.sleep(0.01)
     shutil.copyfile(v2, svc.inbox / name)
     rows = svc.wait_settled(2)
     assert [r["state"] for r in rows] == ["done", "done"]
     assert rows[0]["sha256"] != rows[1]["sha256"]
     assert (svc.out / "20210607.1800.00.cly.fitacf").read_bytes() == make_fit_direct(v2, tmp_path / "r2")
     # Kept in place (after_success = keep) and never processed a third time.
-    time.sleep(1.2)
+    svc.wait_rescans(2)
     assert len(svc.rows()) == 2
     assert svc.stop() == 0
 
@@ -290,3 +289,14 @@ retry_initial_seconds = 0.2
         if svc.alive():
             svc.stop(9)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_after_success_delete_removes_the_input_once_its_products_are_written(service_factory, tmp_path):
+    f = sim(tmp_path / "src" / "20210607.1800.00.cly.rawacf", "cly", "2021-06-07T18:00:00", "10m", 1)
+    svc = service_factory("svc", "--after-success", "delete").start()
+    shutil.copyfile(f, svc.inbox / f.name)
+    rows = svc.wait_settled(1)
+    assert rows[0]["state"] == "done" and rows[0]["moved_to"] == "(deleted)"
+    assert not (svc.inbox / f.name).exists() and not (svc.state / "archive").exists()
+    assert (svc.out / "20210607.1800.00.cly.fitacf").read_bytes() == make_fit_direct(f, tmp_path / "ref")
+    assert svc.stop() == 0
