@@ -144,6 +144,25 @@ result<int> lock_state(fs::path const& state) {
   return fd;
 }
 
+/** What a run holds for its life: the state folder's lock and its ledger. */
+struct opened_state {
+  int lock_fd = -1;
+  std::optional<ledger> db;
+};
+
+/** Creates the folders, takes the lock and opens the ledger (errors are I/O: exit status 3). */
+result<opened_state> open_state(config const& cfg, bool with_inbox) {
+  if (auto r = processor::prepare_directories(cfg, with_inbox); !r) return unexpected(r.error());
+  auto lock = lock_state(cfg.state);
+  if (!lock) return unexpected(lock.error());
+  auto db = ledger::open(cfg.ledger_path());
+  if (!db) return unexpected(db.error());
+  opened_state st;
+  st.lock_fd = *lock;
+  st.db.emplace(std::move(*db));
+  return st;
+}
+
 void block_service_signals() {
   sigset_t s;
   sigemptyset(&s);
@@ -160,11 +179,8 @@ int run_service(flag_settings const& flags, bool once, std::optional<double> res
   if (auto v = validate(*cfg, true, check_grid_options); !v) return fail(v.error(), 1);
   logger log;
   if (auto r = log.open(cfg->log_file, parse_log_level(cfg->log_level)); !r) return fail(r.error(), 1);
-  if (auto r = processor::prepare_directories(*cfg, true); !r) return fail(r.error(), 3);
-  auto lock = lock_state(cfg->state);
-  if (!lock) return fail(lock.error(), 3);
-  auto db = ledger::open(cfg->ledger_path());
-  if (!db) return fail(db.error(), 3);
+  auto state = open_state(*cfg, true);
+  if (!state) return fail(state.error(), 3);
   block_service_signals();
   processor::reload_function reload;
   if (!flags.config_file.empty())
@@ -175,7 +191,7 @@ int run_service(flag_settings const& flags, bool once, std::optional<double> res
       if (auto v = validate(*c, true, check_grid_options); !v) return unexpected(v.error());
       return c;
     };
-  processor p(*cfg, *db, log);
+  processor p(*cfg, *state->db, log);
   return p.watch(once, reload);
 }
 
@@ -240,11 +256,9 @@ int run_batch(flag_settings const& flags, std::optional<int> jobs, std::vector<s
   logger log;
   if (cfg->log_file.empty()) cfg->log_level = cfg->log_level == "debug" ? "debug" : "warn";  // the progress bar speaks on a terminal
   if (auto r = log.open(cfg->log_file, parse_log_level(cfg->log_level)); !r) return fail(r.error(), 1);
-  if (auto r = processor::prepare_directories(*cfg, false); !r) return fail(r.error(), 3);
-  auto lock = lock_state(cfg->state);
-  if (!lock) return fail(lock.error(), 3);
-  auto db = ledger::open(cfg->ledger_path());
-  if (!db) return fail(db.error(), 3);
+  auto state = open_state(*cfg, false);
+  if (!state) return fail(state.error(), 3);
+  auto& db = state->db;
   block_service_signals();
   bool const tty = ::isatty(STDERR_FILENO) != 0 && !no_progress;
   double last_line = -1e9;
@@ -272,7 +286,7 @@ int run_batch(flag_settings const& flags, std::optional<int> jobs, std::vector<s
   if (!bad.empty() && status == exit_ok) status = exit_bad_inputs;
   fmt::print(stderr, "{}: {} input files; ledger:", program, files.size());
   if (summary)
-    for (auto const& [state, n] : summary->inputs_by_state) fmt::print(stderr, " {} {}", n, state);
+    for (auto const& [name, n] : summary->inputs_by_state) fmt::print(stderr, " {} {}", n, name);
   fmt::print(stderr, "\n");
   if (!bad.empty()) {
     fmt::print(stderr, "{}: {} inputs could not be processed:\n", program, bad.size());

@@ -372,33 +372,20 @@ result<void> ledger::mark_done(input_row const& row, std::optional<double> grid_
   return exec("COMMIT");
 }
 
-result<void> ledger::mark_duplicate(input_row const& row) {
+result<void> ledger::write_state(input_row const& row, input_state state) {
   std::lock_guard lock(*mutex_);
   input_row r = row;
-  r.state = input_state::duplicate;
+  r.state = state;
   return write_row(r);
 }
 
-result<void> ledger::mark_quarantined(input_row const& row) {
-  std::lock_guard lock(*mutex_);
-  input_row r = row;
-  r.state = input_state::quarantined;
-  return write_row(r);
-}
+result<void> ledger::mark_duplicate(input_row const& row) { return write_state(row, input_state::duplicate); }
 
-result<void> ledger::mark_retry(input_row const& row) {
-  std::lock_guard lock(*mutex_);
-  input_row r = row;
-  r.state = input_state::queued;
-  return write_row(r);
-}
+result<void> ledger::mark_quarantined(input_row const& row) { return write_state(row, input_state::quarantined); }
 
-result<void> ledger::mark_failed(input_row const& row) {
-  std::lock_guard lock(*mutex_);
-  input_row r = row;
-  r.state = input_state::failed;
-  return write_row(r);
-}
+result<void> ledger::mark_retry(input_row const& row) { return write_state(row, input_state::queued); }
+
+result<void> ledger::mark_failed(input_row const& row) { return write_state(row, input_state::failed); }
 
 result<void> ledger::set_moved(std::int64_t id, std::string const& moved_to) {
   std::lock_guard lock(*mutex_);

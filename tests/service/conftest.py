@@ -145,6 +145,13 @@ class Service:
                 pass  # a line being written right now
         return out
 
+    def write_config(self, extra=""):
+        """A settings file with this service's paths plus `extra` TOML; used instead of the flags."""
+        self.config = self.root / "rst.toml"
+        text = f'[paths]\ninbox = "{self.inbox}"\nout = "{self.out}"\nstate = "{self.state}"\n' + extra
+        self.config.write_text(text)
+        return self.config
+
     def rescans(self):
         return sum(1 for e in self.events() if e["event"] == "inbox_rescanned")
 

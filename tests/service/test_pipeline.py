@@ -241,12 +241,7 @@ def test_unreadable_file_fails_after_its_retries_without_blocking_others(service
     base = Path(tempfile.mkdtemp(prefix="rstx-unreadable-"))
     os.chmod(base, 0o755)
     svc = Service(base / "svc")
-    cfg = svc.root / "rst.toml"
-    cfg.write_text(f"""
-[paths]
-inbox = "{svc.inbox}"
-out = "{svc.out}"
-state = "{svc.state}"
+    svc.write_config("""
 [inbox]
 settle_seconds = 0.2
 rescan_seconds = 0.5
@@ -255,7 +250,6 @@ grid_delay_seconds = 0.2
 max_attempts = 2
 retry_initial_seconds = 0.2
 """)
-    svc.config = cfg
     drop = None
     if os.geteuid() == 0:
         # As root every file is readable: run the service as nobody over a tree nobody owns.

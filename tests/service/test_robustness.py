@@ -107,12 +107,7 @@ def disk_full_setup(out_dir):
 
 def test_a_full_disk_keeps_files_queued_until_space_returns(small_files, tmp_path):
     svc = Service(tmp_path / "full", "--settle", "0", "--rescan", "0.3")
-    cfg = svc.root / "rst.toml"
-    cfg.write_text(f"""
-[paths]
-inbox = "{svc.inbox}"
-out = "{svc.out}"
-state = "{svc.state}"
+    svc.write_config("""
 [inbox]
 grid_delay_seconds = 0.1
 [limits]
@@ -120,7 +115,6 @@ max_attempts = 2            # a full disk is retried without limit all the same
 retry_initial_seconds = 0.1
 retry_max_seconds = 0.3
 """)
-    svc.config = cfg
     mounted = disk_full_setup(svc.out)
     try:
         filler = svc.out / "filler"
@@ -166,26 +160,16 @@ retry_max_seconds = 0.3
 
 def test_sighup_reloads_settings_rejects_a_broken_file_and_reopens_the_log(small_files, tmp_path):
     svc = Service(tmp_path / "hup")
-    cfg = svc.root / "rst.toml"
-    base = f"""
-[paths]
-inbox = "{svc.inbox}"
-out = "{svc.out}"
-state = "{svc.state}"
-[inbox]
-settle_seconds = 0
-rescan_seconds = 0.3
-grid_delay_seconds = 0.1
-"""
-    cfg.write_text(base + '[processing]\ncompress = "none"\n')
-    svc.config = cfg
+    base = "[inbox]\nsettle_seconds = 0\nrescan_seconds = 0.3\ngrid_delay_seconds = 0.1\n"
+    cfg = svc.write_config(base + '[processing]\ncompress = "none"\n')
+    paths = cfg.read_text()[: -len(base + '[processing]\ncompress = "none"\n')]
     svc.start()
     a, b, c = small_files[0], small_files[2], small_files[4]
     shutil.copyfile(a, svc.inbox / a.name)
     svc.wait_settled(1)
     assert (svc.out / a.name.replace(".rawacf", ".fitacf")).exists()
 
-    cfg.write_text(base + '[processing]\ncompress = "bz2"\n')
+    cfg.write_text(paths + base + '[processing]\ncompress = "bz2"\n')
     svc.send(signal.SIGHUP)
     wait_for(lambda: any(e["event"] == "reloaded" for e in svc.events()), 10, "the reload")
     shutil.copyfile(b, svc.inbox / b.name)
@@ -194,7 +178,7 @@ grid_delay_seconds = 0.1
     assert subprocess.run(["bzip2", "-dc", str(product)], capture_output=True, check=True).stdout == make_fit_direct(b, tmp_path / "ref")
 
     # A broken file is rejected, naming the key and its line; the old settings stay.
-    broken = base + '[processing]\ncompress = "bz2"\nworkerz = 3\n'
+    broken = paths + base + '[processing]\ncompress = "bz2"\nworkerz = 3\n'
     cfg.write_text(broken)
     line = broken.split("\n").index("workerz = 3") + 1
     os.rename(svc.log, svc.root / "log.1")  # logrotate moves the file; SIGHUP makes a new one
@@ -240,12 +224,7 @@ def test_sigterm_abandons_work_past_the_timeout_cleanly_and_it_resumes(slow_file
 
 def test_a_job_past_its_timeout_is_stopped_retried_then_failed(slow_file, tmp_path):
     svc = Service(tmp_path / "timeout")
-    cfg = svc.root / "rst.toml"
-    cfg.write_text(f"""
-[paths]
-inbox = "{svc.inbox}"
-out = "{svc.out}"
-state = "{svc.state}"
+    svc.write_config("""
 [inbox]
 settle_seconds = 0
 [limits]
@@ -253,7 +232,6 @@ job_timeout_seconds = 1
 max_attempts = 2
 retry_initial_seconds = 0.1
 """)
-    svc.config = cfg
     svc.start()
     shutil.copyfile(slow_file, svc.inbox / slow_file.name)
     rows = svc.wait_settled(1, 60)
@@ -268,18 +246,12 @@ def test_a_briefly_missing_table_file_is_retried_not_quarantined(small_files, tm
     tables = tmp_path / "tables"
     shutil.copytree(Path(__file__).resolve().parents[2] / "tables", tables)
     svc = Service(tmp_path / "tables-svc", "--settle", "0", "--tables", str(tables))
-    cfg = svc.root / "rst.toml"
-    cfg.write_text(f"""
-[paths]
-inbox = "{svc.inbox}"
-out = "{svc.out}"
-state = "{svc.state}"
+    svc.write_config("""
 [limits]
 max_attempts = 50
 retry_initial_seconds = 0.1
 retry_max_seconds = 0.2
 """)
-    svc.config = cfg
     hdw = tables / "hdw" / "hdw.dat.cly"
     hidden = tables / "hdw.dat.cly.away"
     os.rename(hdw, hidden)

@@ -158,6 +158,7 @@ class ledger {
   struct statement;
   result<void> exec(char const* sql);
   result<void> write_row(input_row const& row);
+  result<void> write_state(input_row const& row, input_state state);
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<std::mutex> mutex_;
