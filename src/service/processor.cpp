@@ -26,6 +26,7 @@
 #include "rstx/dmap/types.hpp"
 #include "rstx/service/job.hpp"
 #include "rstx/service/naming.hpp"
+#include "rstx/service/notify.hpp"
 
 namespace rstx::service {
 
@@ -190,6 +191,18 @@ struct processor::impl {
   std::vector<std::thread> workers;
   std::atomic<bool> abort_jobs{false};
   int wake_fd = -1;  // eventfd: a worker finished
+
+  // Progress, for the systemd watchdog (and /healthz): the main loop's last turn, and since when
+  // each worker has been on its current item (0: idle).
+  std::atomic<double> loop_beat{0};
+  std::deque<std::atomic<double>> worker_busy_since;  // one per worker thread; a deque never moves them
+  systemd_notifier notifier;
+  double last_watchdog_ping = 0, last_status_update = 0, last_withheld_log = 0;
+  // Fault injection for the watchdog test (docs/service.md): a worker sleeps this long on each item.
+  double stall_worker_seconds = [] {
+    char const* v = std::getenv("RSTX_FAULT_STALL_WORKER_SECONDS");
+    return v != nullptr ? std::atof(v) : 0.0;
+  }();
   bool internal_failure = false;
 
   // Batch accounting.
@@ -227,6 +240,7 @@ struct processor::impl {
     target_workers = n;
     while (static_cast<int>(workers.size()) < n) {
       int const index = static_cast<int>(workers.size());
+      if (static_cast<int>(worker_busy_since.size()) <= index) worker_busy_since.emplace_back(0.0);
       workers.emplace_back([this, index] { worker_loop(index); });
     }
     work_ready.notify_all();
@@ -255,7 +269,9 @@ struct processor::impl {
         ++running;
         counters.queue_depth = static_cast<std::int64_t>(queue.size());
         counters.in_progress = running;
+        worker_busy_since[static_cast<std::size_t>(index)] = wall_now();
       }
+      if (stall_worker_seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(stall_worker_seconds));
       if (item.what == work_item::kind::fit) {
         process_input(item.input);
       } else {
@@ -263,6 +279,7 @@ struct processor::impl {
       }
       {
         std::lock_guard lock(mutex);
+        worker_busy_since[static_cast<std::size_t>(index)] = 0.0;
         --running;
         counters.in_progress = running;
         if (item.what == work_item::kind::fit) {
@@ -640,6 +657,54 @@ struct processor::impl {
     stop_workers();
   }
 
+  // ---- health -------------------------------------------------------------------------------
+  /** Empty while the main loop turns and no worker is stuck; else what is wrong. A worker is stuck
+   *  when one item has held it longer than the job timeout plus a grace (the timeout again, at most
+   *  a minute): the job itself is killed at its timeout, so only a hung thread gets there. */
+  std::string stuck(double now) {
+    auto const c = settings();
+    double const loop_age = now - loop_beat.load();
+    if (loop_beat.load() > 0 && loop_age > std::max(60.0, 2 * c.rescan_seconds))
+      return fmt::format("the main loop has not turned for {:.0f} s", loop_age);
+    std::lock_guard lock(mutex);
+    for (std::size_t w = 0; w < worker_busy_since.size(); ++w) {
+      double const since = worker_busy_since[w].load();
+      if (since > 0 && now - since > c.job_timeout_seconds + std::min(60.0, c.job_timeout_seconds))
+        return fmt::format("worker {} has been on one file for {:.0f} s (job timeout {:.0f} s)", w, now - since, c.job_timeout_seconds);
+    }
+    return {};
+  }
+
+  /** The one line `systemctl status` shows. */
+  std::string status_line() {
+    auto queued = db.count(input_state::queued);
+    return fmt::format("{} waiting, {} in progress; since start {} done, {} quarantined, {} failed, {} daily grids",
+                       queued ? *queued : -1, counters.in_progress.load(), counters.fit_done.load(),
+                       counters.fit_quarantined.load(), counters.fit_failed.load(), counters.grid_done.load());
+  }
+
+  /** One turn of the main loop: the watchdog is fed only while everything makes progress. */
+  void beat() {
+    double const now = wall_now();
+    loop_beat = now;
+    if (!notifier.enabled()) return;
+    if (auto period = notifier.watchdog_seconds(); period && now - last_watchdog_ping >= *period / 4) {
+      auto const problem = stuck(now);
+      if (problem.empty()) {
+        notifier.watchdog();
+        last_watchdog_ping = now;
+      } else if (now - last_withheld_log >= 30) {
+        // No ping: systemd restarts the service once a whole period passes without one.
+        log.error("watchdog_withheld", {{"problem", problem}});
+        last_withheld_log = now;
+      }
+    }
+    if (now - last_status_update >= 1) {
+      notifier.status(status_line());
+      last_status_update = now;
+    }
+  }
+
   // ---- the inbox --------------------------------------------------------------------------
   struct candidate {
     std::int64_t size = -1, mtime_ns = -1;
@@ -791,6 +856,7 @@ struct processor::impl {
                                  {"workers", c.effective_workers()}, {"once", once}, {"pid", ::getpid()}});
     auto last_rescan = std::chrono::steady_clock::now() - std::chrono::hours(1);
     int status = exit_ok;
+    bool announced_ready = false;
     std::vector<char> events(64 * 1024);
     for (;;) {
       c = settings();
@@ -806,6 +872,11 @@ struct processor::impl {
         status = exit_internal;
         break;
       }
+      if (!announced_ready) {  // folders, ledger and the first rescan done: systemd may call it started
+        notifier.ready(status_line());
+        announced_ready = true;
+      }
+      beat();
       if (once && candidates.empty() && nothing_left()) break;
       {
         std::lock_guard lock(mutex);
@@ -817,6 +888,7 @@ struct processor::impl {
       double timeout = c.rescan_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - last_rescan).count();
       if (!candidates.empty()) timeout = std::min(timeout, std::max(0.05, std::min(0.25, c.settle_seconds / 4)));
       timeout = next_timer(std::max(timeout, 0.01));
+      if (auto period = notifier.watchdog_seconds()) timeout = std::min(timeout, *period / 4);
       pollfd fds[3] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
       int const rc = ::poll(fds, 3, static_cast<int>(timeout * 1000) + 1);
       if (rc < 0 && errno != EINTR) break;
@@ -853,6 +925,8 @@ struct processor::impl {
           } else {
             log.info("service_stopping", {{"signal", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"},
                                           {"shutdown_timeout_seconds", c.shutdown_timeout_seconds}});
+            notifier.stopping(fmt::format("stopping: finishing {} running files (at most {:.0f} s)",
+                                          counters.in_progress.load(), c.shutdown_timeout_seconds));
             drain(c.shutdown_timeout_seconds);
             if (ifd >= 0) ::close(ifd);
             if (sfd >= 0) ::close(sfd);
