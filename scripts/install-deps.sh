@@ -14,7 +14,8 @@ packages=(
   clang libclang-rt-14-dev libtsan2
   python3 python3-venv time
   help2man dpkg-dev debootstrap
-  libsqlite3-dev libssl-dev libtomlplusplus-dev libsystemd-dev procps util-linux
+  libsqlite3-dev libssl-dev libtomlplusplus-dev libsystemd-dev libcpp-httplib-dev procps util-linux
+  prometheus
 )
 
 missing=()

@@ -14,7 +14,7 @@ mkdir -p "$demo/arriving" "$demo/inbox"
 
 echo "== rst-processor run: watching $demo/inbox"
 "$bin/rst-processor" run --inbox "$demo/inbox" --out "$demo/products" --state "$demo/state" \
-  --settle 0.5 --rescan 5 --grid-delay 1 --log-file "$demo/service.log" &
+  --settle 0.5 --rescan 5 --grid-delay 1 --metrics-listen 127.0.0.1:0 --log-file "$demo/service.log" &
 service=$!
 trap 'kill $service 2>/dev/null || true' EXIT
 
@@ -38,6 +38,13 @@ for _ in $(seq 1200); do
   fi
   sleep 0.1
 done
+metrics=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event"] == "service_started": print(e["metrics"]); break' "$demo/service.log")
+echo "== a Prometheus scrape of http://$metrics/metrics (the rst_ lines)"
+python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' "http://$metrics/metrics" |
+  grep -E '^rst_(files_processed_total|ledger_files|records_processed_total|processing_seconds_(sum|count))' | grep -v ' 0$'
 kill -TERM $service
 wait $service
 trap - EXIT

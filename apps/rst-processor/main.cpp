@@ -65,6 +65,7 @@ struct flag_settings {
   std::optional<int> workers, threads_per_job;
   std::string fit_algorithm, grid_options, compress, after_success;
   std::optional<double> rescan, settle, grid_delay, job_timeout, shutdown_timeout;
+  std::optional<std::string> metrics_listen;
   bool no_grids = false;
 
   [[nodiscard]] result<config> resolve() const {
@@ -107,6 +108,7 @@ struct flag_settings {
     if (job_timeout) c.job_timeout_seconds = *job_timeout;
     if (shutdown_timeout) c.shutdown_timeout_seconds = *shutdown_timeout;
     if (no_grids) c.daily_grids = false;
+    if (metrics_listen) c.metrics_listen = *metrics_listen;
     return c;
   }
 };
@@ -443,6 +445,7 @@ int main(int argc, char** argv) {
   run->add_option("--rescan", rescan, "seconds between full inbox rescans (default 60)")->check(CLI::Range(0.05, 86400.0));
   run->add_option("--settle", run_flags.settle, "seconds a file must be unchanged (and closed) to count as complete (default 2)")->check(CLI::Range(0.0, 3600.0));
   run->add_option("--grid-delay", run_flags.grid_delay, "seconds after a day's latest fitacf before its grid is rebuilt (default 30)")->check(CLI::Range(0.0, 86400.0));
+  run->add_option("--metrics-listen", run_flags.metrics_listen, "HOST:PORT of /metrics, /healthz and /readyz (default 127.0.0.1:9101; \"\": none; port 0: any free port, logged)");
   run->add_flag("--once", once, "process what is in the inbox, wait for it, exit (status 0 all done, 2 bad inputs, 3 I/O, 4 internal)");
 
   flag_settings batch_flags;

@@ -122,6 +122,13 @@ std::map<std::string, std::map<std::string, setter>> const& known_keys() {
     k["limits"]["retry_initial_seconds"] = seconds_key(&config::retry_initial_seconds, 0.01, 86400);
     k["limits"]["retry_max_seconds"] = seconds_key(&config::retry_max_seconds, 0.01, 7 * 86400);
     k["limits"]["queue_size"] = int_key(&config::queue_size, 0, 100000);
+    k["metrics"]["listen"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
+      std::string v;
+      if (auto e = want_string(n, v)) return e;
+      if (!v.empty() && v.rfind(':') == std::string::npos) return fmt::format("\"{}\": expected HOST:PORT, or \"\" for none", v);
+      c.metrics_listen = v;
+      return std::nullopt;
+    };
     k["log"]["file"] = path_key(&config::log_file);
     k["log"]["level"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
       std::string s;
@@ -159,7 +166,7 @@ result<config> load_config(std::filesystem::path const& file, config base, grid_
     auto const known = keys.find(sname);
     if (known == keys.end())
       return config_error(file, section.source().begin.line,
-                          fmt::format("{}: unknown key (sections: paths, processing, inbox, limits, log)", sname));
+                          fmt::format("{}: unknown key (sections: paths, processing, inbox, limits, metrics, log)", sname));
     auto const* table = section.as_table();
     if (table == nullptr) return config_error(file, section.source().begin.line, fmt::format("{}: must be a [{}] table", sname, sname));
     for (auto const& [key_name, value] : *table) {
@@ -207,6 +214,7 @@ std::string to_toml(config const& c) {
                              {"shutdown_timeout_seconds", c.shutdown_timeout_seconds},
                              {"max_attempts", c.max_attempts}, {"retry_initial_seconds", c.retry_initial_seconds},
                              {"retry_max_seconds", c.retry_max_seconds}, {"queue_size", c.queue_size}}},
+      {"metrics", toml::table{{"listen", c.metrics_listen}}},
       {"log", toml::table{{"file", c.log_file.string()}, {"level", c.log_level}}},
   };
   std::ostringstream os;

@@ -474,6 +474,25 @@ result<std::optional<double>> ledger::next_grid_due(double now) {
   return std::optional<double>(st.real(0));
 }
 
+result<std::vector<std::pair<std::string, std::int64_t>>> ledger::counts_by_state() {
+  std::lock_guard lock(*mutex_);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (auto const* name : input_state_names) out.emplace_back(name, 0);
+  RSTX_LEDGER_STMT(st, "SELECT state, count(*) FROM inputs GROUP BY state");
+  int rc = 0;
+  while ((rc = st.step()) == SQLITE_ROW)
+    for (auto& [name, n] : out)
+      if (name == st.text(0)) n = st.i64(1);
+  if (rc != SQLITE_DONE) return unexpected(db_error(db_, path_.string(), "count"));
+  return out;
+}
+
+result<void> ledger::check_writable() {
+  std::lock_guard lock(*mutex_);
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  return exec("ROLLBACK");
+}
+
 result<ledger_summary> ledger::summary(int last_n) {
   std::lock_guard lock(*mutex_);
   ledger_summary s;

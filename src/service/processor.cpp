@@ -23,7 +23,11 @@
 
 #include <fmt/format.h>
 
+#include "rstx/core/version.hpp"
+#include "rstx/cuda/device.hpp"
 #include "rstx/dmap/types.hpp"
+#include "rstx/radar/hardware.hpp"
+#include "rstx/tables/tables.hpp"
 #include "rstx/service/job.hpp"
 #include "rstx/service/naming.hpp"
 #include "rstx/service/notify.hpp"
@@ -477,6 +481,7 @@ struct processor::impl {
     counters.bytes_read += row.size;
     counters.bytes_written += row.output_size;
     counters.last_fit_success = row.finished;
+    counters.fit_seconds.observe(row.hash_seconds + row.process_seconds);
     log.info("input_done", {{"path", row.path}, {"output", row.output}, {"records", row.records_out},
                             {"records_skipped", row.records_skipped}, {"seconds", row.process_seconds},
                             {"hash_seconds", row.hash_seconds}, {"moved_to", row.moved_to}});
@@ -531,6 +536,7 @@ struct processor::impl {
     counters.records_gridded += g.records;
     counters.bytes_written += g.output_size;
     counters.last_grid_success = now;
+    counters.grid_seconds.observe(g.seconds);
     log.info("grid_done", {{"grid", g.key}, {"output", g.output}, {"inputs", g.inputs}, {"records", g.records}, {"seconds", g.seconds}});
   }
 
@@ -705,6 +711,95 @@ struct processor::impl {
     }
   }
 
+  // ---- HTTP: /metrics, /healthz, /readyz ----------------------------------------------------
+  http_server http;
+  std::mutex scrape_mutex;  // guards the caches below (the server has several threads)
+  double ledger_counts_at = -1e9;
+  std::vector<std::pair<std::string, std::int64_t>> ledger_counts;
+  double tables_checked_at = -1e9;
+  std::string tables_problem;
+  bool cuda_usable = [] {
+    auto d = cuda::devices();
+    return d && !d->empty() && cuda::self_test(d->front().index).has_value();
+  }();
+
+  http_reply metrics_page() {
+    metrics_snapshot snap;
+    snap.operations.push_back({"make_fit", counters.fit_done.load(), counters.fit_failed.load(), counters.fit_quarantined.load(),
+                               counters.records_fitted.load(), counters.last_fit_success.load(), &counters.fit_seconds});
+    snap.operations.push_back({"make_grid", counters.grid_done.load(), counters.grid_failed.load(), 0,
+                               counters.records_gridded.load(), counters.last_grid_success.load(), &counters.grid_seconds});
+    snap.bytes_read = counters.bytes_read.load();
+    snap.bytes_written = counters.bytes_written.load();
+    snap.queue_depth = counters.queue_depth.load();
+    snap.in_progress = counters.in_progress.load();
+    {
+      // The ledger is asked at most once a second, however often or by how many it is scraped.
+      std::lock_guard lock(scrape_mutex);
+      double const now = wall_now();
+      if (now - ledger_counts_at >= 1) {
+        if (auto c = db.counts_by_state()) ledger_counts = *c;
+        ledger_counts_at = now;
+      }
+      snap.ledger_files = ledger_counts;
+    }
+    snap.cuda_available = cuda_usable;
+    std::string const version = version_string;
+    auto const plus = version.find('+');
+    snap.version = version.substr(0, plus);
+    snap.revision = plus == std::string::npos ? "" : version.substr(plus + 1);
+    snap.backend = "cpu";
+    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(snap)};
+  }
+
+  http_reply healthz() {
+    auto const problem = stuck(wall_now());
+    if (problem.empty()) return {200, "text/plain; charset=utf-8", "ok\n"};
+    return {503, "text/plain; charset=utf-8", problem + "\n"};
+  }
+
+  http_reply readyz() {
+    auto const c = settings();
+    json checks = json::array();
+    bool ready = true;
+    auto check = [&](std::string const& name, std::string const& problem) {
+      checks.push_back({{"name", name}, {"ok", problem.empty()}, {"detail", problem.empty() ? "ok" : problem}});
+      ready = ready && problem.empty();
+    };
+    auto const w = db.check_writable();
+    check("ledger", w ? "" : w.error().message());
+    std::string dirs;
+    for (auto const& d : {c.inbox, c.out, c.state, c.quarantine_dir()})
+      if (::access(d.c_str(), W_OK | X_OK) != 0) dirs += fmt::format("{}{}: {}", dirs.empty() ? "" : "; ", d.string(), std::strerror(errno));
+    check("directories", dirs);
+    {
+      std::lock_guard lock(scrape_mutex);
+      double const now = wall_now();
+      if (now - tables_checked_at >= 30) {  // loading radar.dat every probe would be wasteful
+        tables::request want;
+        want.tables_dir = c.tables.string();
+        auto found = tables::locate(want);
+        tables_problem = !found ? found.error().message() : "";
+        if (found)
+          if (auto radars = radar::radar_table::load(found->radar_dat.path); !radars) tables_problem = radars.error().message();
+        tables_checked_at = now;
+      }
+      check("tables", tables_problem);
+    }
+    check("backend", "");  // the CPU backend needs nothing more; the CUDA backend will check its device here
+    json body = {{"ready", ready}, {"checks", checks}};
+    return {ready ? 200 : 503, "application/json", body.dump(2) + "\n"};
+  }
+
+  /** Starts the HTTP endpoints when configured; returns the bound address (empty: none). */
+  result<std::string> serve_http(config const& c) {
+    if (c.metrics_listen.empty()) return std::string();
+    http.on("/metrics", [this] { return metrics_page(); });
+    http.on("/healthz", [this] { return healthz(); });
+    http.on("/readyz", [this] { return readyz(); });
+    return http.start(c.metrics_listen);
+  }
+
   // ---- the inbox --------------------------------------------------------------------------
   struct candidate {
     std::int64_t size = -1, mtime_ns = -1;
@@ -851,9 +946,17 @@ struct processor::impl {
       }
     };
     add_watch();
+    auto listening = serve_http(c);
+    if (!listening) {
+      log.error("metrics_unavailable", {{"error", listening.error().message()}});
+      if (ifd >= 0) ::close(ifd);
+      if (sfd >= 0) ::close(sfd);
+      return exit_io;
+    }
     start_workers(c.effective_workers());
     log.info("service_started", {{"inbox", c.inbox.string()}, {"out", c.out.string()}, {"state", c.state.string()},
-                                 {"workers", c.effective_workers()}, {"once", once}, {"pid", ::getpid()}});
+                                 {"workers", c.effective_workers()}, {"once", once}, {"pid", ::getpid()},
+                                 {"metrics", *listening}});
     auto last_rescan = std::chrono::steady_clock::now() - std::chrono::hours(1);
     int status = exit_ok;
     bool announced_ready = false;
@@ -956,8 +1059,8 @@ struct processor::impl {
       return;
     }
     auto const old = settings();
-    if (next->inbox != old.inbox || next->out != old.out || next->state != old.state) {
-      log.error("reload_rejected", {{"error", "paths.inbox, paths.out and paths.state cannot change while running; restart the service"},
+    if (next->inbox != old.inbox || next->out != old.out || next->state != old.state || next->metrics_listen != old.metrics_listen) {
+      log.error("reload_rejected", {{"error", "paths.inbox, paths.out, paths.state and metrics.listen cannot change while running; restart the service"},
                                     {"kept", "previous settings"}});
       return;
     }

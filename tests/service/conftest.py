@@ -93,7 +93,8 @@ class Service:
             cmd += ["--config", str(self.config)]
         else:
             cmd += ["--inbox", str(self.inbox), "--out", str(self.out), "--state", str(self.state)]
-            defaults = {"--settle": "0.3", "--rescan": "0.5", "--grid-delay": "0.3", "--workers": "2"}
+            defaults = {"--settle": "0.3", "--rescan": "0.5", "--grid-delay": "0.3", "--workers": "2",
+                        "--metrics-listen": "127.0.0.1:0"}  # any free port: tests run side by side
             for flag, value in defaults.items():
                 if flag not in self.extra:  # a test's own value wins
                     cmd += [flag, value]
@@ -149,8 +150,25 @@ class Service:
         """A settings file with this service's paths plus `extra` TOML; used instead of the flags."""
         self.config = self.root / "rst.toml"
         text = f'[paths]\ninbox = "{self.inbox}"\nout = "{self.out}"\nstate = "{self.state}"\n' + extra
+        if "[metrics]" not in extra:
+            text += '[metrics]\nlisten = "127.0.0.1:0"\n'
         self.config.write_text(text)
         return self.config
+
+    def metrics_address(self):
+        return next(e["metrics"] for e in self.events() if e["event"] == "service_started")
+
+    def get(self, path, timeout=10):
+        """(status, body) of an HTTP GET on the service's metrics address."""
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(f"http://{self.metrics_address()}{path}", timeout=timeout) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+        except (urllib.error.URLError, TimeoutError, ConnectionError):
+            return 0, ""  # no answer (yet)
 
     def rescans(self):
         return sum(1 for e in self.events() if e["event"] == "inbox_rescanned")

@@ -166,18 +166,18 @@ def test_flags_win_over_the_file_and_status_reads_it(tmp_path, archive):
     cfg.write_text(f'[paths]\ninbox = "in"\nout = "products"\nstate = "st"\n[processing]\ncompress = "bz2"\n')
     (tmp_path / "in").mkdir()
     shutil.copyfile(files[0], tmp_path / "in" / files[0].name)
-    r = subprocess.run([str(PROCESSOR), "run", "--config", str(cfg), "--compress", "none", "--settle", "0", "--once"],
+    r = subprocess.run([str(PROCESSOR), "run", "--config", str(cfg), "--compress", "none", "--settle", "0", "--once", "--metrics-listen", ""],
                        env=ENV, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "products" / files[0].name.replace(".rawacf", ".fitacf")).exists()  # relative to the file, flag won
     s = subprocess.run([str(PROCESSOR), "status", "--config", str(cfg), "--json"], capture_output=True, text=True, check=True)
     assert json.loads(s.stdout)["inputs"] == {"done": 1}
     # One service per state folder.
-    lock_holder = subprocess.Popen([str(PROCESSOR), "run", "--config", str(cfg), "--settle", "0"], env=ENV,
+    lock_holder = subprocess.Popen([str(PROCESSOR), "run", "--config", str(cfg), "--settle", "0", "--metrics-listen", ""], env=ENV,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_for(lambda: (tmp_path / "st" / "lock").read_text().strip() == str(lock_holder.pid), 10, "the lock")
-        second = subprocess.run([str(PROCESSOR), "run", "--config", str(cfg)], capture_output=True, text=True, timeout=30)
+        second = subprocess.run([str(PROCESSOR), "run", "--config", str(cfg), "--metrics-listen", ""], capture_output=True, text=True, timeout=30)
         assert second.returncode == 3 and "another rst-processor" in second.stderr
     finally:
         lock_holder.send_signal(signal.SIGTERM)

@@ -51,7 +51,7 @@ def reference_products(files, root):
     for f in files:
         shutil.copyfile(f, svc.inbox / f.name)
     r = subprocess.run(svc.command()[:2] + ["--inbox", str(svc.inbox), "--out", str(svc.out), "--state", str(svc.state),
-                                            "--settle", "0", "--once", "--log-file", str(svc.log)], env=ENV)
+                                            "--settle", "0", "--once", "--log-file", str(svc.log), "--metrics-listen", ""], env=ENV)
     assert r.returncode == 0
     return {p.name: p.read_bytes() for p in svc.out.iterdir()}
 
@@ -160,9 +160,9 @@ retry_max_seconds = 0.3
 
 def test_sighup_reloads_settings_rejects_a_broken_file_and_reopens_the_log(small_files, tmp_path):
     svc = Service(tmp_path / "hup")
-    base = "[inbox]\nsettle_seconds = 0\nrescan_seconds = 0.3\ngrid_delay_seconds = 0.1\n"
+    base = '[inbox]\nsettle_seconds = 0\nrescan_seconds = 0.3\ngrid_delay_seconds = 0.1\n[metrics]\nlisten = "127.0.0.1:0"\n'
     cfg = svc.write_config(base + '[processing]\ncompress = "none"\n')
-    paths = cfg.read_text()[: -len(base + '[processing]\ncompress = "none"\n')]
+    paths = cfg.read_text().split("[inbox]")[0]
     svc.start()
     a, b, c = small_files[0], small_files[2], small_files[4]
     shutil.copyfile(a, svc.inbox / a.name)

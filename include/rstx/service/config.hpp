@@ -53,6 +53,9 @@ struct config {
   double retry_max_seconds = 600;        ///< longest retry delay
   int queue_size = 0;                    ///< files held in memory for the workers; 0: 2 x workers
 
+  // [metrics]
+  std::string metrics_listen = "127.0.0.1:9101";  ///< HOST:PORT of /metrics, /healthz, /readyz; empty: none
+
   // [log]
   std::filesystem::path log_file;  ///< empty: standard error
   std::string log_level = "info";  ///< debug, info, warn, error

@@ -149,6 +149,10 @@ class ledger {
   [[nodiscard]] result<std::optional<double>> next_grid_due(double now);
 
   // Reports.
+  /** Input rows per state (every state listed, zeros included). */
+  [[nodiscard]] result<std::vector<std::pair<std::string, std::int64_t>>> counts_by_state();
+  /** Whether a write transaction can be started (and is rolled back at once). */
+  [[nodiscard]] result<void> check_writable();
   [[nodiscard]] result<ledger_summary> summary(int last_n = 5);
   [[nodiscard]] result<std::vector<input_row>> list(std::optional<input_state> only);
   [[nodiscard]] result<std::vector<grid_row>> list_grids();

@@ -21,6 +21,7 @@
 #include "rstx/service/config.hpp"
 #include "rstx/service/ledger.hpp"
 #include "rstx/service/log.hpp"
+#include "rstx/service/metrics.hpp"
 
 namespace rstx::service {
 
@@ -32,6 +33,7 @@ struct service_counters {
   std::atomic<std::int64_t> bytes_read{0}, bytes_written{0};
   std::atomic<std::int64_t> in_progress{0}, queue_depth{0};
   std::atomic<double> last_fit_success{0}, last_grid_success{0};
+  seconds_histogram fit_seconds, grid_seconds;  ///< per file (hash + job), per daily grid
 };
 
 /** Progress of a batch run, reported after each finished file. */
