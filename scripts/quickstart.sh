@@ -41,7 +41,7 @@ done
 metrics=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
-    if e["event"] == "service_started": print(e["metrics"]); break' "$demo/service.log")
+    if e["event"] == "started": print(e["metrics"]); break' "$demo/service.log")
 echo "== a Prometheus scrape of http://$metrics/metrics (the rst_ lines)"
 python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' "http://$metrics/metrics" |
   grep -E '^rst_(files_processed_total|ledger_files|records_processed_total|processing_seconds_(sum|count))' | grep -v ' 0$'

@@ -1,6 +1,7 @@
 // rst-processor: the unattended processing service (run), its batch mode for archives (batch), and
 // the operator's views of its ledger (status, ledger) and configuration (check-config).
 // docs/service.md describes it; deploy/rst-processor.toml documents every setting.
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -76,6 +77,16 @@ struct flag_settings {
       c = *loaded;
     }
     auto abs = [](std::string const& p) { return fs::absolute(p).lexically_normal(); };
+    // The operations guide's variables: over the file, under the flags.
+    if (char const* f = std::getenv("RST_LOG_FILE"); f != nullptr && *f != '\0') c.log_file = abs(f);
+    if (char const* l = std::getenv("RST_LOG_LEVEL"); l != nullptr && *l != '\0') {
+      std::string level = l;
+      std::transform(level.begin(), level.end(), level.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (level == "warning") level = "warn";
+      if (level != "debug" && level != "info" && level != "warn" && level != "error")
+        return unexpected(error(errc::invalid_argument, fmt::format("RST_LOG_LEVEL={}: use DEBUG, INFO, WARN or ERROR", l)));
+      c.log_level = level;
+    }
     if (!inbox.empty()) c.inbox = abs(inbox);
     if (!out.empty()) c.out = abs(out);
     if (!state.empty()) c.state = abs(state);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -311,7 +312,7 @@ struct processor::impl {
     fs::path const file = row.path;
     if (c.after_success == input_disposal::remove) {
       if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
-        log.warn("input_not_deleted", {{"path", row.path}, {"error", std::strerror(errno)}});
+        log.warn("input_not_deleted", {{"file", row.path}, {"error", std::strerror(errno)}});
         return {};
       }
       fsync_dir(file.parent_path());
@@ -319,7 +320,7 @@ struct processor::impl {
     }
     auto moved = move_into(file, c.archive_dir());
     if (!moved) {
-      log.warn("input_not_archived", {{"path", row.path}, {"error", moved.error().message()}});
+      log.warn("input_not_archived", {{"file", row.path}, {"error", moved.error().message()}});
       return {};
     }
     return moved->string();
@@ -350,17 +351,17 @@ struct processor::impl {
     if (auto r = db.mark_quarantined(row); !r) return ledger_failed(r.error());
     auto const reason_path = (batch_mode ? c.quarantine_dir() / file.filename() : target).string() + ".reason.json";
     if (auto w = write_atomically(reason_path, reason.dump(2) + "\n"); !w)
-      log.warn("reason_not_written", {{"path", reason_path}, {"error", w.error().message()}});
+      log.warn("reason_not_written", {{"file", reason_path}, {"error", w.error().message()}});
     if (!batch_mode && ::rename(file.c_str(), target.c_str()) == 0) {
       fsync_dir(target.parent_path());
       fsync_dir(file.parent_path());
     } else if (!batch_mode) {
       auto moved = move_into(file, c.quarantine_dir());
-      if (!moved) log.warn("input_not_quarantined", {{"path", row.path}, {"error", moved.error().message()}});
+      if (!moved) log.warn("input_not_quarantined", {{"file", row.path}, {"error", moved.error().message()}});
     }
     ++counters.fit_quarantined;
-    log.warn("input_quarantined", {{"path", row.path}, {"reason", row.error}, {"record", row.error_record},
-                                   {"byte_offset", row.error_offset}, {"moved_to", row.moved_to}});
+    log.warn("quarantined", {{"operation", "make_fit"}, {"file", row.path}, {"error", row.error}, {"record", row.error_record},
+                             {"byte_offset", row.error_offset}, {"bytes", row.size}, {"moved_to", row.moved_to}});
     finish_batch_item(row, true);
   }
 
@@ -375,15 +376,15 @@ struct processor::impl {
     if (give_up) {
       if (auto r = db.mark_failed(row); !r) return ledger_failed(r.error());
       ++counters.fit_failed;
-      log.error("input_failed", {{"path", row.path}, {"error", row.error}, {"attempts", row.attempts}});
+      log.error("failed", {{"operation", "make_fit"}, {"file", row.path}, {"error", row.error}, {"attempts", row.attempts}});
       finish_batch_item(row, true);
       return;
     }
     row.next_attempt = now + backoff(c, row.attempts);
     if (auto r = db.mark_retry(row); !r) return ledger_failed(r.error());
     ++counters.fit_retried;
-    log.warn(f.disk_full ? "disk_full_retry" : "input_retry",
-             {{"path", row.path}, {"error", row.error}, {"attempts", row.attempts}, {"retry_in_seconds", row.next_attempt - now}});
+    log.warn("retrying", {{"operation", "make_fit"}, {"file", row.path}, {"error", row.error}, {"disk_full", f.disk_full},
+                          {"attempts", row.attempts}, {"retry_in_seconds", row.next_attempt - now}});
   }
 
   void process_input(input_row row) {
@@ -398,7 +399,7 @@ struct processor::impl {
         row.error = "the file disappeared before it was processed";
         row.finished = now;
         if (auto r = db.mark_failed(row); !r) return ledger_failed(r.error());
-        log.warn("input_vanished", {{"path", row.path}});
+        log.warn("input_vanished", {{"file", row.path}});
         finish_batch_item(row, true);
         return;
       }
@@ -407,7 +408,7 @@ struct processor::impl {
     if (st.st_size != row.size || mtime_ns_of(st) != row.mtime_ns) {
       // Written again since it was found: wait until it settles, as a new version.
       if (auto r = db.requeue_changed(row.id, st.st_size, mtime_ns_of(st), now + c.settle_seconds); !r) return ledger_failed(r.error());
-      log.info("input_changed", {{"path", row.path}});
+      log.info("input_changed", {{"file", row.path}});
       return;
     }
     auto const t_hash = std::chrono::steady_clock::now();
@@ -432,7 +433,7 @@ struct processor::impl {
       row.moved_to = dispose_input(row, c);
       if (!row.moved_to.empty()) (void)db.set_moved(row.id, row.moved_to);
       ++counters.fit_duplicate;
-      log.info("input_duplicate", {{"path", row.path}, {"same_as", (*other)->path}, {"sha256", row.sha256}});
+      log.info("duplicate", {{"operation", "make_fit"}, {"file", row.path}, {"same_as", (*other)->path}, {"sha256", row.sha256}});
       finish_batch_item(row, false);
       return;
     }
@@ -446,11 +447,11 @@ struct processor::impl {
                     {"threads", c.threads_per_job}};
     if (auto key = parse_superdarn_name(fs::path(row.path).filename().string()))
       request["name_key"] = {{"day", key->day}, {"time", key->time}, {"radar", key->radar}, {"channel", key->channel}};
-    log.debug("fit_start", {{"path", row.path}, {"id", row.id}});
+    log.debug("processing", {{"operation", "make_fit"}, {"file", row.path}, {"id", row.id}});
     auto const result = run_job_in_child(request, c.job_timeout_seconds, &abort_jobs);
     if (abort_jobs.load()) {  // shutting down: the file stays queued for the next start
       (void)db.requeue(row.id);
-      log.info("input_abandoned", {{"path", row.path}});
+      log.info("input_abandoned", {{"file", row.path}});
       return;
     }
     if (auto f = job_failed(result)) {
@@ -482,9 +483,10 @@ struct processor::impl {
     counters.bytes_written += row.output_size;
     counters.last_fit_success = row.finished;
     counters.fit_seconds.observe(row.hash_seconds + row.process_seconds);
-    log.info("input_done", {{"path", row.path}, {"output", row.output}, {"records", row.records_out},
-                            {"records_skipped", row.records_skipped}, {"seconds", row.process_seconds},
-                            {"hash_seconds", row.hash_seconds}, {"moved_to", row.moved_to}});
+    log.info("completed", {{"operation", "make_fit"}, {"file", row.path}, {"output", row.output}, {"records", row.records_out},
+                           {"records_skipped", row.records_skipped}, {"bytes", row.size},
+                           {"duration_ms", std::lround((row.hash_seconds + row.process_seconds) * 1000)},
+                           {"hash_ms", std::lround(row.hash_seconds * 1000)}, {"moved_to", row.moved_to}});
     finish_batch_item(row, false);
   }
 
@@ -521,7 +523,9 @@ struct processor::impl {
       g.due = now + backoff(c, g.attempts);
       if (auto r = db.mark_grid_failed(g); !r) return ledger_failed(r.error());
       if (!retry) ++counters.grid_failed;
-      log.error(retry ? "grid_retry" : "grid_failed", {{"grid", g.key}, {"error", g.error}, {"attempts", g.attempts}});
+      log.write(retry ? log_level::warn : log_level::error, retry ? "retrying" : "failed",
+                {{"operation", "make_grid"}, {"file", (c.out / grid_output_name(g.key, c.compress == product_compression::bz2)).string()},
+                 {"grid", g.key}, {"error", g.error}, {"attempts", g.attempts}});
       return;
     }
     g.output = result.value("output", "");
@@ -537,7 +541,8 @@ struct processor::impl {
     counters.bytes_written += g.output_size;
     counters.last_grid_success = now;
     counters.grid_seconds.observe(g.seconds);
-    log.info("grid_done", {{"grid", g.key}, {"output", g.output}, {"inputs", g.inputs}, {"records", g.records}, {"seconds", g.seconds}});
+    log.info("completed", {{"operation", "make_grid"}, {"file", g.output}, {"grid", g.key}, {"inputs", g.inputs}, {"records", g.records},
+                           {"bytes", g.output_size}, {"duration_ms", std::lround(g.seconds * 1000)}});
   }
 
   // ---- scheduling -------------------------------------------------------------------------
@@ -819,7 +824,7 @@ struct processor::impl {
     if (!S_ISREG(st.st_mode)) {
       candidates.erase(path.string());
       if (reported.insert(path.string()).second)
-        log.warn("inbox_entry_ignored", {{"path", path.string()}, {"reason", S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file"}});
+        log.warn("inbox_entry_ignored", {{"file", path.string()}, {"reason", S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file"}});
       return;
     }
     auto const mtime = mtime_ns_of(st);
@@ -845,7 +850,7 @@ struct processor::impl {
     candidates.erase(path.string());
     if (!named_like_input(name) && !looks_like_dmap(path)) {
       if (reported.insert(path.string()).second)
-        log.info("inbox_entry_ignored", {{"path", path.string()}, {"reason", "neither named nor formatted like a rawacf file; left alone"}});
+        log.info("inbox_entry_ignored", {{"file", path.string()}, {"reason", "neither named nor formatted like a rawacf file; left alone"}});
       return;
     }
     auto key = parse_superdarn_name(name);
@@ -860,7 +865,7 @@ struct processor::impl {
       auto const where = dispose_input(row, c);
       if (!where.empty()) {
         (void)db.set_moved(row.id, where);
-        log.info("input_move_finished", {{"path", row.path}, {"moved_to", where}});
+        log.info("input_move_finished", {{"file", row.path}, {"moved_to", where}});
       }
     } else if (row.state == input_state::quarantined) {
       auto moved = move_into(row.path, c.quarantine_dir());
@@ -879,7 +884,7 @@ struct processor::impl {
   void queue_found(std::vector<ledger::new_file>& files) {
     if (files.empty()) return;
     if (auto r = db.add_queued(files, wall_now()); !r) return ledger_failed(r.error());
-    for (auto const& f : files) log.info("input_found", {{"path", f.path}, {"size", f.size}});
+    for (auto const& f : files) log.info("found", {{"file", f.path}, {"bytes", f.size}});
     files.clear();
   }
 
@@ -954,7 +959,7 @@ struct processor::impl {
       return exit_io;
     }
     start_workers(c.effective_workers());
-    log.info("service_started", {{"inbox", c.inbox.string()}, {"out", c.out.string()}, {"state", c.state.string()},
+    log.info("started", {{"inbox", c.inbox.string()}, {"out", c.out.string()}, {"state", c.state.string()},
                                  {"workers", c.effective_workers()}, {"once", once}, {"pid", ::getpid()},
                                  {"metrics", *listening}});
     auto last_rescan = std::chrono::steady_clock::now() - std::chrono::hours(1);
@@ -1026,14 +1031,14 @@ struct processor::impl {
           if (si.ssi_signo == SIGHUP) {
             handle_reload(reload);
           } else {
-            log.info("service_stopping", {{"signal", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"},
+            log.info("stopping", {{"signal", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"},
                                           {"shutdown_timeout_seconds", c.shutdown_timeout_seconds}});
             notifier.stopping(fmt::format("stopping: finishing {} running files (at most {:.0f} s)",
                                           counters.in_progress.load(), c.shutdown_timeout_seconds));
             drain(c.shutdown_timeout_seconds);
             if (ifd >= 0) ::close(ifd);
             if (sfd >= 0) ::close(sfd);
-            log.info("service_stopped", {});
+            log.info("stopped", {});
             return exit_ok;
           }
         }
@@ -1043,7 +1048,7 @@ struct processor::impl {
     if (ifd >= 0) ::close(ifd);
     if (sfd >= 0) ::close(sfd);
     if (status == exit_ok) status = exit_code_for_run();
-    log.info("service_stopped", {{"exit_status", status}});
+    log.info("stopped", {{"exit_status", status}});
     return status;
   }
 

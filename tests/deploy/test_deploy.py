@@ -93,8 +93,8 @@ def test_logrotate_moves_the_log_and_the_service_reopens_it_without_losing_a_lin
     assert svc.stop() == 0
     old = [json.loads(l) for l in rotated.read_text().splitlines()]
     new = [json.loads(l) for l in svc.log.read_text().splitlines()]
-    done_old = {e["path"] for e in old if e["event"] == "input_done"}
-    done_new = {e["path"] for e in new if e["event"] == "input_done"}
+    done_old = {e["file"] for e in old if e["event"] == "completed" and e["operation"] == "make_fit"}
+    done_new = {e["file"] for e in new if e["event"] == "completed" and e["operation"] == "make_fit"}
     assert len(done_old) == 10 and len(done_new) == 10 and not done_old & done_new  # every line, in one file or the other
     assert (os.stat(svc.log).st_mode & 0o777) == 0o640
     # A second rotation compresses the first (delaycompress).

@@ -106,7 +106,7 @@ class Service:
         self.proc = subprocess.Popen(self.command(), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      preexec_fn=preexec)
         _started.append(self)
-        wait_for(lambda: self.proc.poll() is not None or any(e["event"] == "service_started" for e in self.events()),
+        wait_for(lambda: self.proc.poll() is not None or any(e["event"] == "started" for e in self.events()),
                  10, "the service to start")
         assert self.proc.poll() is None, self.proc.communicate()
         return self
@@ -156,7 +156,7 @@ class Service:
         return self.config
 
     def metrics_address(self):
-        return next(e["metrics"] for e in self.events() if e["event"] == "service_started")
+        return next(e["metrics"] for e in self.events() if e["event"] == "started")
 
     def get(self, path, timeout=10):
         """(status, body) of an HTTP GET on the service's metrics address."""

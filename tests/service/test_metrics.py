@@ -115,7 +115,7 @@ def test_healthz_fails_while_a_worker_is_hung(files, tmp_path):
     from conftest import _started
     svc.proc = sp.Popen(svc.command(), env=dict(ENV, RSTX_FAULT_STALL_WORKER_SECONDS="6"), stdout=sp.DEVNULL, stderr=sp.PIPE)
     _started.append(svc)
-    wait_for(lambda: any(e["event"] == "service_started" for e in svc.events()), 10, "the start")
+    wait_for(lambda: any(e["event"] == "started" for e in svc.events()), 10, "the start")
     assert svc.get("/healthz")[0] == 200
     shutil.copyfile(good[0], svc.inbox / good[0].name)
     status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(svc.get("/healthz")), 15, "/healthz to fail")
@@ -156,3 +156,45 @@ def test_idle_and_stalling_clients_neither_stall_processing_nor_grow_memory(file
     for c in idle + [slow, nonreader]:
         c.close()
     assert svc.stop() == 0
+
+
+def test_logs_follow_the_operations_guide(files, tmp_path):
+    """RST_LOG_FILE and RST_LOG_LEVEL; one JSON object per line; the guide's `grep completed | wc -l`."""
+    good, bad = files
+    svc = Service(tmp_path / "svc", "--settle", "0", "--grid-delay", "0.2")
+    log = tmp_path / "guide.log"
+    svc.extra += []
+    cmd = [a for a in svc.command()]
+    # No --log-file/--log-level flags: the variables decide.
+    i = cmd.index("--log-file")
+    del cmd[i:i + 2]
+    i = cmd.index("--log-level")
+    del cmd[i:i + 2]
+    import subprocess as sp
+    from conftest import _started
+    svc.log = log
+    svc.proc = sp.Popen(cmd, env=dict(ENV, RST_LOG_FILE=str(log), RST_LOG_LEVEL="INFO"), stdout=sp.DEVNULL, stderr=sp.PIPE)
+    _started.append(svc)
+    wait_for(lambda: any(e["event"] == "started" for e in svc.events()), 10, "the start")
+    for f in good + [bad]:
+        shutil.copyfile(f, svc.inbox / f.name)
+    svc.wait_settled(4)
+    wait_for(lambda: any(e["event"] == "completed" and e["operation"] == "make_grid" for e in svc.events()), 20, "the grid")
+    assert svc.stop() == 0
+    text = log.read_text()
+    lines = [json.loads(l) for l in text.splitlines()]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", e["ts"]) for e in lines)
+    assert {e["level"] for e in lines} <= {"INFO", "WARN", "ERROR"}  # INFO: no DEBUG lines
+    assert not any(e["event"] == "processing" for e in lines)
+    # The guide's analysis: grep completed | wc -l counts the processed files (and grids).
+    grep = subprocess.run(f"grep '\"completed\"' {log} | grep make_fit | wc -l", shell=True, capture_output=True, text=True)
+    assert int(grep.stdout) == 3
+    completed = [e for e in lines if e["event"] == "completed"]
+    for e in completed:
+        assert {"file", "operation", "duration_ms", "records", "bytes"} <= set(e), e
+    quarantined = [e for e in lines if e["event"] == "quarantined"]
+    assert len(quarantined) == 1 and quarantined[0]["file"].endswith(bad.name) and quarantined[0]["error"]
+    assert [e["event"] for e in lines][-1] == "stopped" and any(e["event"] == "stopping" for e in lines)
+    # A bad level is refused at start.
+    r = subprocess.run(cmd, env=dict(ENV, RST_LOG_LEVEL="LOUD"), capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "RST_LOG_LEVEL=LOUD" in r.stderr

@@ -53,7 +53,7 @@ def test_good_files_by_copy_rename_and_slow_writes_give_make_fit_and_make_grid_b
     rows = svc.wait_settled(len(files))
     done = by_state(rows, "done")
     assert len(done) == len(files), rows
-    assert not [e for e in svc.events() if e["event"] in ("input_quarantined", "input_failed", "input_retry")]
+    assert not [e for e in svc.events() if e["event"] in ("quarantined", "failed", "retrying")]
 
     # One fitacf per rawacf, byte-identical to make_fit's.
     ref = tmp_path / "ref"
@@ -187,7 +187,7 @@ def test_bad_inputs_are_quarantined_with_reasons_and_the_service_keeps_serving(s
     assert (inbox / "README.txt").exists() and (inbox / "20210607.0700.00.cly.rawacf").is_dir()
     wait_for(lambda: len([e for e in svc.events() if e["event"] == "inbox_entry_ignored"]) >= 2, 10, "ignored entries logged")
     svc.wait_rescans(2)  # still logged only once
-    ignored = [e["path"] for e in svc.events() if e["event"] == "inbox_entry_ignored"]
+    ignored = [e["file"] for e in svc.events() if e["event"] == "inbox_entry_ignored"]
     assert sorted(ignored) == sorted({str(inbox / "README.txt"), str(inbox / "20210607.0700.00.cly.rawacf")})
 
     # Still serving: the same good file twice (one is a duplicate), then a damaged-in-the-middle file

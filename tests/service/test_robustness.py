@@ -136,7 +136,7 @@ retry_max_seconds = 0.3
         files = small_files[:3]
         for f in files:
             shutil.copyfile(f, svc.inbox / f.name)
-        wait_for(lambda: len([e for e in svc.events() if e["event"] == "disk_full_retry"]) >= 6, 30, "disk-full retries")
+        wait_for(lambda: len([e for e in svc.events() if e["event"] == "retrying" and e["disk_full"]]) >= 6, 30, "disk-full retries")
         rows = svc.rows()
         assert all(r["state"] in ("queued", "running") for r in rows), rows
         assert any(("No space left" in r["error"] or "too large" in r["error"]) for r in rows), rows
@@ -196,7 +196,7 @@ def test_sigterm_lets_running_work_finish_within_the_timeout(slow_file, tmp_path
     svc = Service(tmp_path / "term", "--settle", "0", "--shutdown-timeout", "120", "--no-grids")
     svc.start()
     shutil.copyfile(slow_file, svc.inbox / slow_file.name)
-    wait_for(lambda: any(e["event"] == "fit_start" for e in svc.events()), 20, "the job to start")
+    wait_for(lambda: any(e["event"] == "processing" for e in svc.events()), 20, "the job to start")
     t0 = time.monotonic()
     assert svc.stop(signal.SIGTERM) == 0
     rows = svc.rows()
@@ -209,7 +209,7 @@ def test_sigterm_abandons_work_past_the_timeout_cleanly_and_it_resumes(slow_file
     svc = Service(tmp_path / "term", "--settle", "0", "--shutdown-timeout", "0.2", "--no-grids")
     svc.start()
     shutil.copyfile(slow_file, svc.inbox / slow_file.name)
-    wait_for(lambda: any(e["event"] == "fit_start" for e in svc.events()), 20, "the job to start")
+    wait_for(lambda: any(e["event"] == "processing" for e in svc.events()), 20, "the job to start")
     t0 = time.monotonic()
     assert svc.stop(signal.SIGTERM) == 0
     assert time.monotonic() - t0 < 5
@@ -258,7 +258,7 @@ retry_max_seconds = 0.2
     svc.start()
     f = small_files[0]  # a Clyde River file
     shutil.copyfile(f, svc.inbox / f.name)
-    wait_for(lambda: any(e["event"] == "input_retry" and "hdw.dat.cly" in e["error"] for e in svc.events()), 30, "a retry")
+    wait_for(lambda: any(e["event"] == "retrying" and "hdw.dat.cly" in e["error"] for e in svc.events()), 30, "a retry")
     assert svc.rows()[0]["state"] in ("queued", "running")
     os.rename(hidden, hdw)  # the table is back
     rows = svc.wait_settled(1, 60)
