@@ -219,6 +219,7 @@ struct processor::impl {
     wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   }
   ~impl() {
+    http.stop();  // first: its handlers use the members below
     stop_workers();
     if (wake_fd >= 0) ::close(wake_fd);
   }
@@ -1036,6 +1037,7 @@ struct processor::impl {
             notifier.stopping(fmt::format("stopping: finishing {} running files (at most {:.0f} s)",
                                           counters.in_progress.load(), c.shutdown_timeout_seconds));
             drain(c.shutdown_timeout_seconds);
+            http.stop();
             if (ifd >= 0) ::close(ifd);
             if (sfd >= 0) ::close(sfd);
             log.info("stopped", {});
@@ -1045,6 +1047,7 @@ struct processor::impl {
       }
     }
     drain(c.shutdown_timeout_seconds);
+    http.stop();
     if (ifd >= 0) ::close(ifd);
     if (sfd >= 0) ::close(sfd);
     if (status == exit_ok) status = exit_code_for_run();

@@ -102,3 +102,35 @@ def test_logrotate_moves_the_log_and_the_service_reopens_it_without_losing_a_lin
     r = subprocess.run([logrotate, "-f", "-s", str(state), str(tmp_path / "rst.logrotate")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (logdir / "rst-processor.log.2.gz").exists()
+
+
+def test_alertmanager_configuration():
+    amtool = tool("amtool")
+    r = subprocess.run([amtool, "check-config", str(DEPLOY / "alertmanager" / "alertmanager.yml")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "email_configs" in (DEPLOY / "alertmanager" / "alertmanager.yml").read_text()
+    assert "webhook_configs" in (DEPLOY / "alertmanager" / "alertmanager.yml").read_text()
+
+
+def test_grafana_dashboard_and_provisioning_are_consistent():
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "rst-processor.json").read_text())
+    titles = [p["title"] for p in dashboard["panels"]]
+    for wanted in ("Processing rate", "Processing time per operation", "GPU utilisation", "Memory"):  # the guide's four
+        assert wanted in titles
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert any("histogram_quantile" in e and "rst_processing_seconds_bucket" in e for e in exprs)
+    # Every panel uses the provisioned data source.
+    import yaml
+    ds = yaml.safe_load((DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    uid = ds["datasources"][0]["uid"]
+    assert all(p["datasource"]["uid"] == uid for p in dashboard["panels"])
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    # Every expression is valid PromQL (promtool parses it as a rule).
+    rules = {"groups": [{"name": "dashboard", "rules": [{"record": f"dashboard:expr{i}", "expr": e} for i, e in enumerate(exprs)]}]}
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+        yaml.safe_dump(rules, f)
+    r = subprocess.run([tool("promtool"), "check", "rules", f.name], capture_output=True, text=True)
+    os.unlink(f.name)
+    assert r.returncode == 0, r.stdout + r.stderr
