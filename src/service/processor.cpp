@@ -196,6 +196,7 @@ struct processor::impl {
   std::vector<std::thread> workers;
   std::atomic<bool> abort_jobs{false};
   int wake_fd = -1;  // eventfd: a worker finished
+  double started_at = wall_now();
 
   // Progress, for the systemd watchdog (and /healthz): the main loop's last turn, and since when
   // each worker has been on its current item (0: idle).
@@ -797,9 +798,83 @@ struct processor::impl {
     return {ready ? 200 : 503, "application/json", body.dump(2) + "\n"};
   }
 
+  static std::string html_escape(std::string const& in) {
+    std::string out;
+    for (char ch : in) {
+      switch (ch) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += ch;
+      }
+    }
+    return out;
+  }
+
+  /** The operator's page: server-rendered, no external assets, refreshing itself every 10 s. */
+  http_reply status_page() {
+    auto const c = settings();
+    auto summary = db.summary(10);
+    std::string const when = iso_time(wall_now());
+    std::string h;
+    h += "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"10\">";
+    h += "<title>rst-processor</title><style>body{font-family:sans-serif;margin:1.5em;color:#222}"
+         "table{border-collapse:collapse;margin-bottom:1.2em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
+         "th{background:#f0f0f0}.bad{color:#a00}.num{text-align:right}</style></head><body>";
+    h += fmt::format("<h1>rst-processor</h1><p id=\"version\">rstx {} &middot; backend <span id=\"backend\">cpu</span> &middot; "
+                     "CUDA {} &middot; page made {}</p>",
+                     html_escape(version_string), cuda_usable ? "available" : "not available", when);
+    h += "<h2>Now</h2><table id=\"now\">";
+    std::int64_t queued = 0;
+    if (auto q = db.count(input_state::queued)) queued = *q;
+    h += fmt::format("<tr><th>waiting</th><td class=\"num\" id=\"waiting\">{}</td></tr>", queued);
+    h += fmt::format("<tr><th>in progress</th><td class=\"num\" id=\"in-progress\">{}</td></tr>", counters.in_progress.load());
+    h += fmt::format("<tr><th>workers</th><td class=\"num\">{}</td></tr>", c.effective_workers());
+    auto const problem = stuck(wall_now());
+    h += fmt::format("<tr><th>health</th><td id=\"health\"{}>{}</td></tr>", problem.empty() ? "" : " class=\"bad\"",
+                     problem.empty() ? "ok" : html_escape(problem));
+    h += "</table><h2>Ledger</h2><table id=\"ledger\"><tr><th>state</th><th>files</th></tr>";
+    if (summary)
+      for (auto const& [state, n] : summary->inputs_by_state)
+        h += fmt::format("<tr><td>{}</td><td class=\"num\" id=\"state-{}\">{}</td></tr>", state, state, n);
+    h += "</table><h2>Since start</h2><table id=\"rates\">";
+    double const up = std::max(1.0, wall_now() - started_at);
+    h += fmt::format("<tr><th>files done</th><td class=\"num\" id=\"done-since-start\">{}</td><td>{:.1f} per hour</td></tr>",
+                     counters.fit_done.load(), static_cast<double>(counters.fit_done.load()) / up * 3600);
+    h += fmt::format("<tr><th>quarantined</th><td class=\"num\">{}</td><td></td></tr><tr><th>failed</th><td class=\"num\">{}</td><td></td></tr>",
+                     counters.fit_quarantined.load(), counters.fit_failed.load());
+    h += fmt::format("<tr><th>daily grids built</th><td class=\"num\">{}</td><td></td></tr>", counters.grid_done.load());
+    h += fmt::format("<tr><th>read</th><td class=\"num\">{:.1f} MB</td><td>{:.2f} MB/s</td></tr>",
+                     static_cast<double>(counters.bytes_read.load()) / 1e6, static_cast<double>(counters.bytes_read.load()) / 1e6 / up);
+    h += "</table><h2>Disk</h2><table id=\"disk\"><tr><th>folder</th><th>free</th></tr>";
+    for (auto const& [name, dir] : {std::pair{"inbox", c.inbox}, std::pair{"products", c.out}, std::pair{"state", c.state}}) {
+      std::error_code ec;
+      auto const space = fs::space(dir, ec);
+      h += ec ? fmt::format("<tr><td>{} ({})</td><td class=\"bad\">{}</td></tr>", name, html_escape(dir.string()), html_escape(ec.message()))
+              : fmt::format("<tr><td>{} ({})</td><td class=\"num\">{:.1f} GB of {:.1f} GB ({:.0f} %)</td></tr>", name, html_escape(dir.string()),
+                            static_cast<double>(space.available) / 1e9, static_cast<double>(space.capacity) / 1e9,
+                            space.capacity > 0 ? 100.0 * static_cast<double>(space.available) / static_cast<double>(space.capacity) : 0.0);
+    }
+    h += "</table><h2>Last successes</h2><table id=\"last-done\"><tr><th>finished (UTC)</th><th>file</th><th>product</th><th>records</th><th>seconds</th></tr>";
+    if (summary)
+      for (auto const& r : summary->last_done)
+        h += fmt::format("<tr><td>{}</td><td class=\"file\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}</td></tr>",
+                         iso_time(r.finished), html_escape(fs::path(r.path).filename().string()),
+                         html_escape(fs::path(r.output).filename().string()), r.records_out, r.process_seconds + r.hash_seconds);
+    h += "</table><h2>Last failures</h2><table id=\"last-failed\"><tr><th>finished (UTC)</th><th>file</th><th>state</th><th>reason</th></tr>";
+    if (summary)
+      for (auto const& r : summary->last_failed)
+        h += fmt::format("<tr><td>{}</td><td class=\"file\">{}</td><td>{}</td><td class=\"reason\">{}</td></tr>", iso_time(r.finished),
+                         html_escape(fs::path(r.path).filename().string()), to_string(r.state), html_escape(r.error));
+    h += "</table><p>Machine-readable: <a href=\"/metrics\">/metrics</a>, <a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a>.</p></body></html>\n";
+    return {200, "text/html; charset=utf-8", h};
+  }
+
   /** Starts the HTTP endpoints when configured; returns the bound address (empty: none). */
   result<std::string> serve_http(config const& c) {
     if (c.metrics_listen.empty()) return std::string();
+    http.on("/", [this] { return status_page(); });
     http.on("/metrics", [this] { return metrics_page(); });
     http.on("/healthz", [this] { return healthz(); });
     http.on("/readyz", [this] { return readyz(); });

@@ -198,3 +198,37 @@ def test_logs_follow_the_operations_guide(files, tmp_path):
     # A bad level is refused at start.
     r = subprocess.run(cmd, env=dict(ENV, RST_LOG_LEVEL="LOUD"), capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "RST_LOG_LEVEL=LOUD" in r.stderr
+
+
+def test_status_page_in_a_real_browser_shows_what_the_ledger_holds(files, tmp_path):
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is installed by make test's dependency step"
+    good, bad = files
+    svc = Service(tmp_path / "svc", "--settle", "0").start()
+    for f in good + [bad]:
+        shutil.copyfile(f, svc.inbox / f.name)
+    rows = svc.wait_settled(4)
+    url = f"http://{svc.metrics_address()}/"
+    r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'chromium'}",
+                        "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    dom = r.stdout
+    assert "<h1>rst-processor</h1>" in dom, r.stderr[-2000:]
+    def cell(id_):
+        m = re.search(rf'id="{id_}"[^>]*>([^<]*)<', dom)
+        assert m, id_
+        return m.group(1)
+    done = [x for x in rows if x["state"] == "done"]
+    assert cell("state-done") == str(len(done)) and cell("state-quarantined") == "1"
+    assert cell("waiting") == "0" and cell("in-progress") == "0" and cell("health") == "ok"
+    assert cell("backend") == "cpu"
+    for x in done:
+        assert Path(x["path"]).name in dom
+    quarantined = next(x for x in rows if x["state"] == "quarantined")
+    assert "truncated" in quarantined["error"] and "truncated" in dom.split('id="last-failed"')[1]
+    assert "http-equiv=\"refresh\"" in dom and "<script" not in dom and "http://" not in dom.split("<body>")[1].replace(url, "")
+    # The page as an operator sees it, for the record.
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'chromium'}",
+                    f"--screenshot={tmp_path / 'status.png'}", "--window-size=1200,1100", url], capture_output=True, timeout=120)
+    assert (tmp_path / "status.png").stat().st_size > 10000
+    shutil.copyfile(tmp_path / "status.png", Path(os.environ.get("RSTX_ARTIFACTS", tmp_path)) / "status.png")
+    assert svc.stop() == 0
