@@ -25,5 +25,6 @@ void add_validate(CLI::App& app, int& exit_status);
 void add_diff(CLI::App& app, int& exit_status);
 void add_convert(CLI::App& app, int& exit_status);
 void add_sim(CLI::App& app, int& exit_status);
+void add_doctor(CLI::App& app, int& exit_status);
 
 }  // namespace rstx::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 #ifdef RSTX_HAVE_SIM
   rstx::cli::add_sim(app, exit_status);
 #endif
+  rstx::cli::add_doctor(app, exit_status);
   rstx::cli::remove_temporaries_on_signals();
   try {
     app.parse(argc, argv);

@@ -487,6 +487,14 @@ result<std::vector<std::pair<std::string, std::int64_t>>> ledger::counts_by_stat
   return out;
 }
 
+result<std::string> ledger::quick_check() {
+  std::lock_guard lock(*mutex_);
+  RSTX_LEDGER_STMT(st, "PRAGMA quick_check");
+  std::string out;
+  while (st.step() == SQLITE_ROW) out += (out.empty() ? "" : "; ") + st.text(0);
+  return out;
+}
+
 result<void> ledger::check_writable() {
   std::lock_guard lock(*mutex_);
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;

@@ -134,3 +134,61 @@ def test_grafana_dashboard_and_provisioning_are_consistent():
     r = subprocess.run([tool("promtool"), "check", "rules", f.name], capture_output=True, text=True)
     os.unlink(f.name)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+RSTX = PROCESSOR.parent / "rstx"
+
+
+def doctor(*args):
+    t0 = time.monotonic()
+    r = subprocess.run([str(RSTX), "doctor", "--json", *map(str, args)], capture_output=True, text=True, timeout=120)
+    return r.returncode, (json.loads(r.stdout) if r.stdout.startswith("{") else r.stdout + r.stderr), time.monotonic() - t0
+
+
+def test_doctor_checks_programs_tables_backend_and_a_round_trip(tmp_path):
+    rc, report, took = doctor()
+    checks = {c["name"]: c for c in report["checks"]}
+    for name in ("program make_fit", "program make_grid", "program rst-processor", "radar list", "hardware files",
+                 "AACGM-v2 coefficients", "IGRF coefficients", "backend"):
+        assert name in checks, name
+    assert checks["program make_fit"]["result"] == "ok" and "rstx" in checks["program make_fit"]["detail"]
+    assert checks["backend"]["result"] == "ok" and "CPU only" in checks["backend"]["detail"]
+    # Healthy, or degraded only by coefficients that do not reach today's date (RST's -13- set ends in 2025).
+    bad = [c for c in report["checks"] if c["result"] != "ok"]
+    assert all(c["name"] == "AACGM-v2 coefficients" and c["result"] == "warn" for c in bad), bad
+    assert rc == (1 if bad else 0) and report["status"] == ("degraded" if bad else "healthy")
+    assert took < 1.0, f"{took:.2f} s: too slow for a readiness probe"
+    rc, report, _ = doctor("--round-trip")
+    trip = next(c for c in report["checks"] if c["name"] == "round trip")
+    assert trip["result"] == "ok" and "median fitted velocity 400" in trip["detail"], trip
+    # A broken installation is unhealthy, naming what is wrong.
+    broken = tmp_path / "tables"
+    shutil.copytree(REPO / "tables", broken)
+    (broken / "radar.dat").unlink()
+    rc, report, _ = doctor("--tables", broken)
+    assert rc == 2 and report["status"] == "unhealthy"
+    assert any(c["result"] == "fail" and "radar.dat" in c["detail"] for c in report["checks"])
+
+
+def test_doctor_checks_a_processor_setup_and_asks_the_running_service(tmp_path):
+    svc = Service(tmp_path / "svc", "--settle", "0")
+    cfg = svc.write_config("[inbox]\nsettle_seconds = 0\n")
+    rc, report, _ = doctor("--config", cfg)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["settings"]["result"] == "ok"
+    assert checks["ledger"]["result"] == "warn"  # the service has not run yet
+    assert checks["service"]["result"] == "warn"  # not running (and port 0 in this test's settings)
+    # With the service running on a known port, its /readyz is asked and the ledger checked.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = svc.write_config(f'[inbox]\nsettle_seconds = 0\n[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    svc.start()
+    rc, report, _ = doctor("--config", cfg)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["ledger"]["result"] == "ok" and "integrity ok" in checks["ledger"]["detail"]
+    assert checks["service"]["result"] == "ok" and "ready" in checks["service"]["detail"]
+    for name in ("folder inbox", "folder products", "folder state"):
+        assert checks[name]["result"] in ("ok", "warn") and "writable" in checks[name]["detail"]
+    assert svc.stop() == 0

@@ -151,6 +151,8 @@ class ledger {
   // Reports.
   /** Input rows per state (every state listed, zeros included). */
   [[nodiscard]] result<std::vector<std::pair<std::string, std::int64_t>>> counts_by_state();
+  /** SQLite's quick_check: "ok", or what is damaged. */
+  [[nodiscard]] result<std::string> quick_check();
   /** Whether a write transaction can be started (and is rolled back at once). */
   [[nodiscard]] result<void> check_writable();
   [[nodiscard]] result<ledger_summary> summary(int last_n = 5);
