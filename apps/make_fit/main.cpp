@@ -10,6 +10,7 @@
 
 #include "cli.hpp"
 #include "report.hpp"
+#include "run_log.hpp"
 #include "signals.hpp"
 #include "rstx/cuda/device.hpp"
 #include "rstx/dmap/reader.hpp"
@@ -57,6 +58,14 @@ int run(int argc, char** argv, std::string& input_name) {
     if (a != cli.algorithms.front()) return usage_error("Please specify only one fitting algorithm");
   auto const algorithm = cli.algorithms.front();
   if (!cli.input.empty() && cli.input != "-") input_name = cli.input;
+  // RST_LOG_FILE: the operations guide's JSON log of this run (nothing without it).
+  cli::run_log run_log(program, "make_fit");
+  std::string const logged_file = cli.input.empty() || cli.input == "-" ? std::string("<stdin>") : cli.input;
+  run_log.started(logged_file);
+  auto report_failure = [&](error const& e) {
+    run_log.failed(logged_file, e.message());
+    return cli::report(program, e);
+  };
   if (!fit::algorithm_available(algorithm))
     return usage_error("FITACF 2.5 (-fitacf2) is not available in this rstx build yet; use -fitacf3");
   if (cli.backend == make_fit::backend_choice::cuda)
@@ -69,22 +78,22 @@ int run(int argc, char** argv, std::string& input_name) {
   want.tables_dir = cli.tables_dir;
   want.need_tdiff = cli.tdiff_method.has_value();  // (a radar without a calibration file has none, as in RST)
   auto tables = tables::locate(want);
-  if (!tables) return cli::report(program, tables.error());
+  if (!tables) return report_failure(tables.error());
   if (cli.verbose)
     for (auto const& line : tables->describe()) fmt::print(stderr, "Tables: {}\n", line);
   auto radars = radar::radar_table::load(tables->radar_dat.path);
-  if (!radars) return cli::report(program, radars.error());
+  if (!radars) return report_failure(radars.error());
 
   dmap::reader_options ropt;
   ropt.recover = true;  // a damaged record is reported and skipped; the reader finds the next one
   if (cli.max_record_bytes) ropt.max_record_bytes = *cli.max_record_bytes;
   auto in = cli.input.empty() || cli.input == "-" ? dmap::reader::from_fd(STDIN_FILENO, "<stdin>", ropt)
                                                   : dmap::reader::open(cli.input, ropt);
-  if (!in) return cli::report(program, in.error());
+  if (!in) return report_failure(in.error());
   auto out = cli.output.empty()
                  ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
                  : dmap::writer::create(cli.output, {dmap::compression_for_path(cli.output), 9});
-  if (!out) return cli::report(program, out.error());
+  if (!out) return report_failure(out.error());
 
   fit::stream_options sopt;
   sopt.run.algorithm = algorithm;
@@ -120,9 +129,12 @@ int run(int argc, char** argv, std::string& input_name) {
   auto const summary = fit::fit_stream(*in, *out, *radars, sopt, fit::exec_context::cpu(&pool), callbacks);
   // Every complete record before a problem in the input has been written: keep them (-o included).
   if (!summary && (summary.error().code == errc::io || summary.error().code == errc::internal))
-    return cli::report(program, summary.error());
-  if (auto c = out->commit(); !c) return cli::report(program, c.error());
-  if (!summary) return cli::report(program, summary.error());
+    return report_failure(summary.error());
+  if (auto c = out->commit(); !c) return report_failure(c.error());
+  if (!summary) return report_failure(summary.error());
+  std::error_code size_error;
+  auto const input_bytes = cli.input.empty() || cli.input == "-" ? 0 : std::filesystem::file_size(cli.input, size_error);
+  run_log.completed(logged_file, summary->records_out, size_error ? 0 : static_cast<std::int64_t>(input_bytes));
   if (summary->records_skipped > 0)
     cli::warn(program, fmt::format("{} of {} input records could not be fitted and were left out",
                                    summary->records_skipped, summary->records_in));

@@ -235,3 +235,33 @@ def test_dockerfile_settings_and_healthcheck(tmp_path):
     settings.write_text(settings.read_text().replace("/var/lib/rstx", str(tmp_path)))
     r = subprocess.run(str(PROCESSOR.parent / check), shell=True, capture_output=True, text=True)
     assert r.returncode == 0  # folders fine, service not running yet: degraded (1), which passes
+
+
+def test_make_fit_and_make_grid_write_the_guides_log_only_when_asked(tmp_path):
+    from conftest import BIN, ENV
+    raw = sim(tmp_path / "20210607.1800.00.cly.rawacf", "cly", "2021-06-07T18:00:00", "4m", 1, ["--beams", "4", "--nrang", "40"])
+    log = tmp_path / "rst.log"
+    env = dict(ENV, RST_LOG_FILE=str(log), RST_LOG_LEVEL="INFO")
+    fit = tmp_path / "a.fitacf"
+    assert subprocess.run([str(BIN / "make_fit"), "-fitacf3", str(raw), "-o", str(fit)], env=env).returncode == 0
+    assert subprocess.run([str(BIN / "make_grid"), "-xtd", str(fit), "-o", str(tmp_path / "a.grid")], env=env,
+                          capture_output=True).returncode == 0
+    cut = tmp_path / "cut.rawacf"
+    cut.write_bytes(raw.read_bytes()[:2000])
+    bad = subprocess.run([str(BIN / "make_fit"), "-fitacf3", str(cut)], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "truncated" in bad.stderr  # RST's stderr behaviour stays
+    lines = [json.loads(l) for l in log.read_text().splitlines()]
+    assert [(e["event"], e["operation"]) for e in lines] == [
+        ("started", "make_fit"), ("completed", "make_fit"), ("started", "make_grid"), ("completed", "make_grid"),
+        ("started", "make_fit"), ("failed", "make_fit")]
+    assert lines[1]["records"] > 0 and lines[1]["bytes"] == raw.stat().st_size and "duration_ms" in lines[1]
+    assert lines[3]["bytes"] == fit.stat().st_size
+    assert "truncated" in lines[5]["error"] and lines[5]["level"] == "ERROR"
+    # RST_LOG_LEVEL=ERROR: only the failure; no RST_LOG_FILE: no log at all.
+    log.unlink()
+    subprocess.run([str(BIN / "make_fit"), "-fitacf3", str(raw)], env=dict(env, RST_LOG_LEVEL="ERROR"), capture_output=True)
+    subprocess.run([str(BIN / "make_fit"), "-fitacf3", str(cut)], env=dict(env, RST_LOG_LEVEL="ERROR"), capture_output=True)
+    assert [json.loads(l)["event"] for l in log.read_text().splitlines()] == ["failed"]
+    log.unlink()
+    subprocess.run([str(BIN / "make_fit"), "-fitacf3", str(raw)], env=ENV, capture_output=True)
+    assert not log.exists()
