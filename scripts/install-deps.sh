@@ -15,7 +15,7 @@ packages=(
   python3 python3-venv time
   help2man dpkg-dev debootstrap
   libsqlite3-dev libssl-dev libtomlplusplus-dev libsystemd-dev libcpp-httplib-dev procps util-linux
-  prometheus prometheus-alertmanager prometheus-node-exporter logrotate systemd chromium
+  prometheus prometheus-alertmanager prometheus-node-exporter logrotate systemd chromium jq
 )
 
 missing=()

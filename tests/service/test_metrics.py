@@ -192,6 +192,15 @@ def test_logs_follow_the_operations_guide(files, tmp_path):
     completed = [e for e in lines if e["event"] == "completed"]
     for e in completed:
         assert {"file", "operation", "duration_ms", "records", "bytes"} <= set(e), e
+    # ... and jq does the rest: the guide's mean processing time.
+    jq = shutil.which("jq")
+    assert jq, "jq is installed by make test's dependency step"
+    mean = subprocess.run([jq, "-s", 'map(select(.event=="completed" and .operation=="make_fit").duration_ms) | add/length', str(log)],
+                          capture_output=True, text=True)
+    fits = [e["duration_ms"] for e in completed if e["operation"] == "make_fit"]
+    assert mean.returncode == 0 and abs(float(mean.stdout) - sum(fits) / len(fits)) < 1e-9, mean.stderr
+    errors = subprocess.run(f"grep -c '\"ERROR\"' {log} || true", shell=True, capture_output=True, text=True)
+    assert int(errors.stdout) == len([e for e in lines if e["level"] == "ERROR"])
     quarantined = [e for e in lines if e["event"] == "quarantined"]
     assert len(quarantined) == 1 and quarantined[0]["file"].endswith(bad.name) and quarantined[0]["error"]
     assert [e["event"] for e in lines][-1] == "stopped" and any(e["event"] == "stopping" for e in lines)
