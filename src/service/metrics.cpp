@@ -195,8 +195,10 @@ struct http_server::impl {
 
 http_server::http_server() : impl_(std::make_unique<impl>()) {
   auto& s = impl_->server;
-  s.new_task_queue = [] { return new bounded_pool(4, 64); };
-  s.set_read_timeout(5, 0);
+  // A scraper sends its request at once: a client silent for a second gives its thread back, so a
+  // flood of idle connections delays the endpoint by (connections / threads) seconds at most.
+  s.new_task_queue = [] { return new bounded_pool(8, 64); };
+  s.set_read_timeout(1, 0);
   s.set_write_timeout(5, 0);
   s.set_keep_alive_max_count(20);
   s.set_keep_alive_timeout(5);

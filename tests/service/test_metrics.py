@@ -152,7 +152,8 @@ def test_idle_and_stalling_clients_neither_stall_processing_nor_grow_memory(file
     assert fds < 150, f"{fds} descriptors: the server holds more connections than its bounded queue"
     assert rss_mib(svc.proc.pid) < base_rss + 32
     # The endpoint itself comes back once the idle connections time out.
-    status, _ = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(svc.get("/metrics", timeout=5)), 90, "/metrics to answer again")
+    # (at most 300 connections x 1 s read timeout / 8 threads, about 40 s, plus load)
+    status, _ = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(svc.get("/metrics", timeout=5)), 150, "/metrics to answer again")
     for c in idle + [slow, nonreader]:
         c.close()
     assert svc.stop() == 0
