@@ -328,19 +328,17 @@ struct processor::impl {
     return moved->string();
   }
 
+  /** What NAME.reason.json beside a quarantined input says (`code`: the error code, when known). */
+  static json reason_json(input_row const& row, std::string const& code, double when) {
+    return {{"file", row.path},       {"error", row.error},   {"code", code},          {"record", row.error_record},
+            {"byte_offset", row.error_offset}, {"time", iso_time(when)}, {"sha256", row.sha256}, {"size", row.size},
+            {"ledger_id", row.id},    {"attempts", row.attempts}};
+  }
+
   void quarantine(input_row row, config const& c, json const& failure_json) {
     auto const now = wall_now();
     fs::path const file = row.path;
-    json reason = {{"file", row.path},
-                   {"error", row.error},
-                   {"code", failure_json.value("code", "")},
-                   {"record", row.error_record},
-                   {"byte_offset", row.error_offset},
-                   {"time", iso_time(now)},
-                   {"sha256", row.sha256},
-                   {"size", row.size},
-                   {"ledger_id", row.id},
-                   {"attempts", row.attempts}};
+    json const reason = reason_json(row, failure_json.value("code", ""), now);
     fs::path target;
     if (batch_mode) {
       target = file;  // batch runs leave inputs where they are; the reason goes to the quarantine folder
@@ -948,9 +946,7 @@ struct processor::impl {
       if (moved) {
         auto const reason = moved->string() + ".reason.json";
         if (!fs::exists(reason)) {
-          json j = {{"file", row.path}, {"error", row.error}, {"record", row.error_record}, {"byte_offset", row.error_offset},
-                    {"time", iso_time(row.finished)}, {"sha256", row.sha256}, {"ledger_id", row.id}};
-          (void)write_atomically(reason, j.dump(2) + "\n");
+          (void)write_atomically(reason, reason_json(row, "", row.finished).dump(2) + "\n");
         }
         (void)db.set_moved(row.id, moved->string());
       }
