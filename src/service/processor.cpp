@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "rstx/core/file.hpp"
 #include "rstx/core/version.hpp"
 #include "rstx/cuda/device.hpp"
 #include "rstx/dmap/types.hpp"
@@ -70,14 +71,6 @@ bool named_like_input(std::string const& name) {
   return parse_superdarn_name(name).has_value() || name.find("rawacf") != std::string::npos;
 }
 
-void fsync_dir(fs::path const& dir) {
-  int const fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 /** `dir/name`, or `dir/name.N` for the first N that is free. */
 fs::path free_name(fs::path const& dir, std::string const& name) {
   auto p = dir / name;
@@ -89,8 +82,8 @@ fs::path free_name(fs::path const& dir, std::string const& name) {
 result<fs::path> move_into(fs::path const& file, fs::path const& dir) {
   auto const target = free_name(dir, file.filename().string());
   if (::rename(file.c_str(), target.c_str()) == 0) {
-    fsync_dir(dir);
-    fsync_dir(file.parent_path());
+    fsync_directory(dir);
+    fsync_directory(file.parent_path());
     return target;
   }
   if (errno != EXDEV) return unexpected(os_failure(fmt::format("cannot move it to {}", dir.string()), errno).at(file.string()));
@@ -109,26 +102,9 @@ result<fs::path> move_into(fs::path const& file, fs::path const& dir) {
     fs::remove(temp, ec);
     return unexpected(error(errc::io, fmt::format("cannot copy it to {}: {}", dir.string(), ec.message())).at(file.string()));
   }
-  fsync_dir(dir);
+  fsync_directory(dir);
   fs::remove(file, ec);
   return target;
-}
-
-/** Writes `text` to `path` atomically (temporary file, fsync, rename, directory fsync). */
-result<void> write_atomically(fs::path const& path, std::string const& text) {
-  auto const temp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  int const fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return unexpected(os_failure("cannot create", errno).at(temp.string()));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  int const e = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    int const e2 = ok ? errno : e;
-    ::unlink(temp.c_str());
-    return unexpected(os_failure("cannot write", e2).at(path.string()));
-  }
-  fsync_dir(path.parent_path());
-  return {};
 }
 
 double backoff(config const& c, int attempts) {
@@ -317,7 +293,7 @@ struct processor::impl {
         log.warn("input_not_deleted", {{"file", row.path}, {"error", std::strerror(errno)}});
         return {};
       }
-      fsync_dir(file.parent_path());
+      fsync_directory(file.parent_path());
       return "(deleted)";
     }
     auto moved = move_into(file, c.archive_dir());
@@ -350,11 +326,11 @@ struct processor::impl {
     row.finished = now;
     if (auto r = db.mark_quarantined(row); !r) return ledger_failed(r.error());
     auto const reason_path = (batch_mode ? c.quarantine_dir() / file.filename() : target).string() + ".reason.json";
-    if (auto w = write_atomically(reason_path, reason.dump(2) + "\n"); !w)
+    if (auto w = write_file_atomically(reason_path, reason.dump(2) + "\n"); !w)
       log.warn("reason_not_written", {{"file", reason_path}, {"error", w.error().message()}});
     if (!batch_mode && ::rename(file.c_str(), target.c_str()) == 0) {
-      fsync_dir(target.parent_path());
-      fsync_dir(file.parent_path());
+      fsync_directory(target.parent_path());
+      fsync_directory(file.parent_path());
     } else if (!batch_mode) {
       auto moved = move_into(file, c.quarantine_dir());
       if (!moved) log.warn("input_not_quarantined", {{"file", row.path}, {"error", moved.error().message()}});
@@ -946,7 +922,7 @@ struct processor::impl {
       if (moved) {
         auto const reason = moved->string() + ".reason.json";
         if (!fs::exists(reason)) {
-          (void)write_atomically(reason, reason_json(row, "", row.finished).dump(2) + "\n");
+          (void)write_file_atomically(reason, reason_json(row, "", row.finished).dump(2) + "\n");
         }
         (void)db.set_moved(row.id, moved->string());
       }
