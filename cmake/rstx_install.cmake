@@ -62,6 +62,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
+# rstx bench trends draws with matplotlib; rstx bench --rst-bin pipes through bzip2.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-matplotlib, bzip2")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/SuperDARN/rst")
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/package)
 include(CPack)

@@ -59,3 +59,9 @@ if [[ -x $bin/rst-processor ]]; then
   echo "== rst-processor: batch against make_fit + make_grid, watch-mode memory (bench/service/service_bench.sh)"
   bash bench/service/service_bench.sh
 fi
+
+echo
+echo "== rstx bench: the daily benchmark (docs/bench.md), against RST when RST_BIN is set"
+daily_rst=()
+if [[ -n ${RST_BIN:-} ]]; then daily_rst=(--rst-bin "$RST_BIN"); fi
+"$bin/rstx" bench --output build/bench-data/rstx-bench.json "${daily_rst[@]}"

@@ -26,5 +26,6 @@ void add_diff(CLI::App& app, int& exit_status);
 void add_convert(CLI::App& app, int& exit_status);
 void add_sim(CLI::App& app, int& exit_status);
 void add_doctor(CLI::App& app, int& exit_status);
+void add_bench(CLI::App& app, int& exit_status);
 
 }  // namespace rstx::cli

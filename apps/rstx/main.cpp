@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   rstx::cli::add_sim(app, exit_status);
 #endif
   rstx::cli::add_doctor(app, exit_status);
+  rstx::cli::add_bench(app, exit_status);
   rstx::cli::remove_temporaries_on_signals();
   try {
     app.parse(argc, argv);

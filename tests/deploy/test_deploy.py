@@ -47,6 +47,39 @@ def test_systemd_unit_verifies_and_is_sandboxed(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_benchmark_units_verify_and_their_commands_work(tmp_path):
+    """rst-benchmark.service and .timer: systemd accepts them, and the commands they run work as
+    written (with the quick workload, in this test's folders instead of /var)."""
+    analyze = tool("systemd-analyze")
+    rstx = PROCESSOR.parent / "rstx"
+    service = (DEPLOY / "systemd" / "rst-benchmark.service").read_text()
+    timer = (DEPLOY / "systemd" / "rst-benchmark.timer").read_text()
+    assert "Type=oneshot" in service and "OnCalendar=*-*-* 02:00:00" in timer and "Persistent=true" in timer
+    (tmp_path / "rst-benchmark.service").write_text(service.replace("/usr/bin/rstx", str(rstx)))
+    (tmp_path / "rst-benchmark.timer").write_text(timer)
+    r = subprocess.run([analyze, "verify", str(tmp_path / "rst-benchmark.service"), str(tmp_path / "rst-benchmark.timer")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
+    r = subprocess.run([analyze, "calendar", "--iterations=2", "*-*-* 02:00:00"], capture_output=True, text=True)
+    assert r.returncode == 0 and "02:00:00" in r.stdout
+
+    logs, textfiles = tmp_path / "benchmarks", tmp_path / "node-exporter"
+    logs.mkdir()
+    textfiles.mkdir()
+    commands = re.findall(r"^(ExecStart|ExecStartPost)=(.*)$", service, re.M)
+    assert [c[0] for c in commands] == ["ExecStart", "ExecStartPost", "ExecStartPost"]
+    for kind, line in commands:
+        line = line.lstrip("-").replace("/usr/bin/rstx", str(rstx)).replace("/var/log/rst/benchmarks", str(logs))
+        line = line.replace("/var/lib/prometheus/node-exporter", str(textfiles))
+        args = line.split() + (["--quick"] if kind == "ExecStart" else [])
+        r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"{line}: {r.stdout}{r.stderr}"
+    assert len(list(logs.glob("benchmark_2*.json"))) == 1
+    assert len((logs / "history.jsonl").read_text().splitlines()) == 1
+    assert (logs / "trends.png").read_bytes()[:4] == b"\x89PNG"
+    assert "rst_benchmark_seconds{" in (textfiles / "rst_benchmark.prom").read_text()
+
+
 def test_prometheus_configuration_and_alert_rules(tmp_path):
     promtool = tool("promtool")
     for args in (["check", "config", "prometheus.yml"], ["check", "rules", "rules.yml"], ["test", "rules", "rules_test.yml"]):

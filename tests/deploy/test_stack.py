@@ -20,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "service"))
-from conftest import Service, sim, wait_for, _no_daemon_outlives_its_test  # noqa: E402,F401
+from conftest import PROCESSOR, Service, sim, wait_for, _no_daemon_outlives_its_test  # noqa: E402,F401
 
 DEPLOY = REPO / "deploy"
 
@@ -88,7 +88,14 @@ def test_prometheus_alertmanager_node_exporter_and_the_dashboard(tmp_path, proce
     svc = Service(tmp_path / "svc", "--settle", "0", "--grid-delay", "0.2", "--metrics-listen", f"127.0.0.1:{free_port()}").start()
     rst = svc.metrics_address()
     node = f"127.0.0.1:{free_port()}"
-    processes.append(subprocess.Popen([node_exporter, f"--web.listen-address={node}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    # The daily benchmark's figures reach Prometheus through node_exporter's textfile collector.
+    textfiles = tmp_path / "textfiles"
+    textfiles.mkdir()
+    bench = subprocess.run([str(PROCESSOR.parent / "rstx"), "bench", "--quick", "--prometheus-textfile", str(textfiles / "rst_benchmark.prom")],
+                           capture_output=True, text=True, timeout=300)
+    assert bench.returncode == 0, bench.stderr
+    processes.append(subprocess.Popen([node_exporter, f"--web.listen-address={node}", f"--collector.textfile.directory={textfiles}"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     hook = Webhook()
     am = f"127.0.0.1:{free_port()}"
@@ -141,6 +148,12 @@ def test_prometheus_alertmanager_node_exporter_and_the_dashboard(tmp_path, proce
     assert scalar(prom, 'rst_records_processed_total{operation="make_fit"}') == sum(r["records_out"] for r in done)
     assert scalar(prom, 'rst_bytes_read_total') == sum(r["size"] for r in done)
     assert scalar(prom, 'rst_cuda_available') == 0
+    # node_exporter serves the benchmark's figures as written.
+    figures = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+               for line in (textfiles / "rst_benchmark.prom").read_text().splitlines() if not line.startswith("#")}
+    assert scalar(prom, 'rst_benchmark_seconds{job="node",operation="fitacf3",threads="1"}') == \
+        figures['rst_benchmark_seconds{operation="fitacf3",threads="1"}']
+    assert scalar(prom, 'rst_benchmark_timestamp_seconds{job="node"}') == figures["rst_benchmark_timestamp_seconds"]
     assert scalar(prom, 'process_resident_memory_bytes{job="rst-processor"}') > 0
 
     # Every dashboard expression returns data (the GPU panel's only where a DCGM exporter runs).
@@ -150,6 +163,8 @@ def test_prometheus_alertmanager_node_exporter_and_the_dashboard(tmp_path, proce
             expr = target["expr"]
             if expr.startswith("DCGM_"):
                 continue  # no GPU exporter on this machine (docs/service.md)
+            if expr.startswith("rst_benchmark_speedup"):
+                continue  # a speed-up needs RST (--rst-bin) or a GPU, neither of which this test has (docs/bench.md)
             result = wait_for(lambda: query(prom, expr), 30, f"data for {panel['title']}: {expr}")
             assert result, expr
 
