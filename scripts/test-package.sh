@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian package on a clean Debian 12 (make package, then this; CI runs it):
 #   1. debootstrap a minimal bookworm into a temporary folder;
-#   2. apt-get install ./rstx_*.deb there (its declared dependencies are all it gets);
+#   2. apt-get install ./rstx_*.deb there (its declared dependencies are all it gets: no Recommends, such as matplotlib for `rstx bench trends`);
 #   3. run make_fit and make_grid there with an empty environment on the shared files and compare
 #      with RST 5.0's references (rstx diff for fitacf, bytes for grid);
 #   4. apt-get remove rstx and check that nothing of it is left.
@@ -30,7 +30,7 @@ cp "$shared/data/real/test.rawacf" "$shared/data/synth/cly_10min_float.rawacf.bz
 
 echo "test-package: apt-get install ./rstx.deb" >&2
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -q /tmp/rstx.deb
+  apt-get install -y -q --no-install-recommends /tmp/rstx.deb
 chroot "$root" dpkg -s rstx | grep -E "^(Status|Version|Depends):" >&2
 
 run() { chroot "$root" env -i "$@"; }  # no PATH, no RST variable: the installed programs alone

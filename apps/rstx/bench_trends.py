@@ -115,6 +115,10 @@ def main():
     rows = 3 if has_rst else 2
     fig, axes = plt.subplots(rows, 2, figsize=(12, 4 * rows), dpi=100, squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    # One time axis for every panel: the history's span with a 4 % margin (half a day for one run).
+    first, last_date = runs[0]["_date"], runs[-1]["_date"]
+    margin = (last_date - first) * 0.04 if last_date > first else dt.timedelta(hours=12)
+    span = (first - margin, last_date + margin)
 
     def panel(ax, title, ylabel, lines, empty_text):
         drawn = False
@@ -133,6 +137,7 @@ def main():
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         if drawn:
+            ax.set_xlim(*span)
             locator = mdates.AutoDateLocator()
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
