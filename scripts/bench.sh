@@ -29,6 +29,10 @@ echo "== DMAP read throughput (bench/dmap/read_bench.cpp)"
 "$bin/rstx_bench_dmap_read" --file "$raw" --runs 7
 
 echo
+echo "== parallel bzip2: decompression, compression, make_fit end to end on .bz2 (bench/dmap/bzip2_bench.cpp)"
+"$bin/rstx_bench_bzip2" --file "$raw" --runs 3 "${rst_args[@]}"
+
+echo
 echo "== recover mode on damaged streams: linear time (bench/dmap/recover_bench.cpp)"
 "$bin/rstx_bench_dmap_recover" --runs 5
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   cmake ninja-build g++ make pkg-config git
-  libbz2-dev zlib1g-dev libzstd-dev bzip2 zstd
+  libbz2-dev zlib1g-dev libzstd-dev bzip2 pbzip2 zstd
   libfmt-dev libcli11-dev libexpected-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libtsan2

@@ -33,7 +33,9 @@ Options as in RST's make_fit:
 
 rstx options:
   -o FILE                  write FILE atomically instead of standard output (.bz2/.gz/.zst compress)
-  --threads N              worker threads (default: all cores); output is the same for any N
+  --threads N              threads that fit, decompress a .bz2 input block by block ahead of the
+                           fitting, and compress a .bz2/.zst output (default: all cores; 1 = one
+                           thread throughout); the output is the same for any N
   --backend cpu|cuda|auto  where to fit (default auto = cpu; the CUDA backend is not built yet)
   --strict                 stop at the first record that cannot be fitted (default: report it
                            on stderr, skip it and carry on)

@@ -87,12 +87,13 @@ int run(int argc, char** argv, std::string& input_name) {
   dmap::reader_options ropt;
   ropt.recover = true;  // a damaged record is reported and skipped; the reader finds the next one
   if (cli.max_record_bytes) ropt.max_record_bytes = *cli.max_record_bytes;
+  ropt.threads = cli.threads;  // a .bz2 input is decompressed on these threads, ahead of the fitting
   auto in = cli.input.empty() || cli.input == "-" ? dmap::reader::from_fd(STDIN_FILENO, "<stdin>", ropt)
                                                   : dmap::reader::open(cli.input, ropt);
   if (!in) return report_failure(in.error());
   auto out = cli.output.empty()
                  ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
-                 : dmap::writer::create(cli.output, {dmap::compression_for_path(cli.output), 9});
+                 : dmap::writer::create(cli.output, {.comp = dmap::compression_for_path(cli.output), .threads = cli.threads});
   if (!out) return report_failure(out.error());
 
   fit::stream_options sopt;

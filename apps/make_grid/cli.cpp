@@ -82,8 +82,9 @@ Options as in RST 5's make_grid:
 
 rstx options:
   -o FILE            write FILE atomically instead of standard output (.bz2/.gz/.zst compress)
-  --threads N        threads that median-filter scan windows (default: all cores); the output
-                     is the same for any N
+  --threads N        threads that median-filter scan windows, decompress .bz2 inputs and
+                     compress a .bz2/.zst output (default: all cores); the output is the same
+                     for any N
   --flush-last       also write the interval still open when the input ends
   --max-record-size BYTES   largest input record accepted (default 8 MiB)
   --aacgm-coeffs SET AACGM-v2 coefficients: 13 (RST 5.0's set, the default), 14 (the set derived
@@ -195,6 +196,7 @@ result<cli_options> parse_command_line(std::vector<std::string> const& args) {
   if (!(r.mapping.altitude_km >= 90.0))
     return usage(fmt::format("-alt {}: the mapping altitude must be at least 90 km", r.mapping.altitude_km));
   if (r.threads < 0) return usage("--threads: expected a count >= 0 (0 = all cores)");
+  r.reader.threads = r.threads;  // .bz2 inputs are decompressed on these threads too
 
   // The derived settings, exactly as make_grid.c derives them.
   r.filter_mode = fwgt > 0 ? fwgt - 1 : fwgt;

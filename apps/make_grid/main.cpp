@@ -54,7 +54,7 @@ int run(int argc, char** argv, std::string& input_name) {
                                  found->igrf_dir.path};
 
   auto out = o.output.empty() ? dmap::writer::to_fd(STDOUT_FILENO, "<stdout>")
-                              : dmap::writer::create(o.output, {dmap::compression_for_path(o.output), 9});
+                              : dmap::writer::create(o.output, {.comp = dmap::compression_for_path(o.output), .threads = o.run.threads});
   if (!out) return report_failure(out.error());
   cli::remove_temporaries_on_signals();
   grid::run_callbacks cb;

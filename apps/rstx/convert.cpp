@@ -17,16 +17,19 @@ struct convert_options {
   std::string compress;  // empty: from the output suffix
   int level = 9;
   bool recover = false;
+  int threads = 0;
   dmap::reader_options reader;
 };
 
 int run_convert(convert_options const& o) {
   auto ro = o.reader;
   ro.recover = o.recover;
+  ro.threads = o.threads;
   auto rd = dmap::reader::open(o.in, ro);
   if (!rd) return report("rstx convert", rd.error());
   dmap::writer_options wo;
   wo.level = o.level;
+  wo.threads = o.threads;
   wo.comp = dmap::compression_for_path(o.out);
   if (o.compress == "none") wo.comp = dmap::compression::none;
   else if (o.compress == "bzip2") wo.comp = dmap::compression::bzip2;
@@ -62,6 +65,11 @@ void add_convert(CLI::App& app, int& exit_status) {
       ->check(CLI::IsMember({"none", "bzip2", "gzip", "zstd"}));
   cmd->add_option("--level", o->level, "Compression level")->check(CLI::Range(1, 19));
   cmd->add_flag("--recover", o->recover, "Skip damaged stretches (reported on stderr) and keep every valid record");
+  cmd->add_option("--threads", o->threads,
+                  "Threads that decompress and compress (bzip2 block by block, one standard stream out; zstd); "
+                  "0 = all cores, 1 = one, as libbz2 streams it")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   add_reader_options(cmd, o->reader);
   cmd->footer("Without --recover a damaged input stops the conversion and leaves any existing output untouched.");
   cmd->callback([o, &exit_status] { exit_status = run_convert(*o); });

@@ -4,11 +4,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <thread>
 #include <utility>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "detail/bzip2_parallel.hpp"
 #include "detail/source.hpp"
 #include "rstx/dmap/codec.hpp"
 
@@ -261,7 +263,12 @@ result<reader> reader::from_source(std::unique_ptr<detail::byte_source> raw, std
   }
   head.resize(have);
   p->comp = detect_compression(head);
-  p->src = detail::make_decompressor(p->comp, detail::make_prefixed_source(std::move(head), std::move(raw)));
+  int const threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (p->comp == compression::bzip2 && (threads > 1 || !opt.bzip2_forced_cuts.empty()))
+    p->src = detail::make_parallel_bzip2_source(detail::make_prefixed_source(std::move(head), std::move(raw)),
+                                                {threads, opt.recover, opt.bzip2_forced_cuts});
+  else
+    p->src = detail::make_decompressor(p->comp, detail::make_prefixed_source(std::move(head), std::move(raw)));
   return reader(std::move(p));
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -17,6 +18,8 @@
 #include <zstd.h>
 
 #include <fmt/format.h>
+
+#include "detail/bzip2_parallel.hpp"
 
 namespace rstx::dmap {
 
@@ -119,10 +122,24 @@ class gzip_compressor final : public compressor {
   bool ok_ = false;
 };
 
+/** bzip2 on several threads, still one standard stream (detail/bzip2_parallel.hpp). */
+class parallel_bzip2_compressor final : public compressor {
+ public:
+  parallel_bzip2_compressor(int level, int threads) : enc_(level, threads) {}
+  result<void> put(std::span<std::byte const> in, bool finish, std::vector<std::byte>& out) override {
+    return enc_.put(in, finish, out);
+  }
+
+ private:
+  detail::parallel_bzip2_encoder enc_;
+};
+
 class zstd_compressor final : public compressor {
  public:
-  explicit zstd_compressor(int level) : ctx_(ZSTD_createCCtx()) {
+  zstd_compressor(int level, int threads) : ctx_(ZSTD_createCCtx()) {
     if (ctx_ != nullptr) ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, std::clamp(level, 1, 19));
+    // libzstd's own workers (a library built without them refuses the setting: one thread then).
+    if (ctx_ != nullptr && threads > 1) ZSTD_CCtx_setParameter(ctx_, ZSTD_c_nbWorkers, threads);
   }
   ~zstd_compressor() override { ZSTD_freeCCtx(ctx_); }
   zstd_compressor(zstd_compressor const&) = delete;
@@ -147,10 +164,13 @@ class zstd_compressor final : public compressor {
 };
 
 std::unique_ptr<compressor> make_compressor(writer_options const& opt) {
+  int const threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   switch (opt.comp) {
-    case compression::bzip2: return std::make_unique<bzip2_compressor>(opt.level);
+    case compression::bzip2:
+      if (threads > 1) return std::make_unique<parallel_bzip2_compressor>(std::clamp(opt.level, 1, 9), threads);
+      return std::make_unique<bzip2_compressor>(opt.level);
     case compression::gzip: return std::make_unique<gzip_compressor>(opt.level);
-    case compression::zstd: return std::make_unique<zstd_compressor>(opt.level);
+    case compression::zstd: return std::make_unique<zstd_compressor>(opt.level, threads);
     case compression::none: break;
   }
   return nullptr;

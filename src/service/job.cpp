@@ -87,6 +87,7 @@ json fit_job(json const& rq) {
 
   dmap::reader_options ropt;
   ropt.recover = true;  // as make_fit: a damaged record is skipped, the rest kept
+  int const threads = rq.value("threads", 1);
   // Identify the file by its first record: rawacf, which station, when, which channel.
   dmap::radar_parms first;
   {
@@ -132,9 +133,11 @@ json fit_job(json const& rq) {
   }
   auto const output = out_dir / fitacf_name(key, bz2);
 
+  ropt.threads = threads;  // the peek above reads one record: no decoding threads for that
   auto in = dmap::reader::open(input, ropt);
   if (!in) return failure(kind_of(in.error()), in.error());
-  auto out = dmap::writer::create(output.string(), {bz2 ? dmap::compression::bzip2 : dmap::compression::none, 9});
+  auto out = dmap::writer::create(output.string(),
+                                  {.comp = bz2 ? dmap::compression::bzip2 : dmap::compression::none, .threads = threads});
   if (!out) return failure(kind_of(out.error()), out.error());
 
   fit::stream_options sopt;
@@ -150,7 +153,7 @@ json fit_job(json const& rq) {
   cb.skipped = [&](error const& e) {
     if (skipped.size() < 100) skipped.push_back(e.message());
   };
-  fit::thread_pool pool(rq.value("threads", 1));
+  fit::thread_pool pool(threads);
   auto summary = fit::fit_stream(*in, *out, *radars, sopt, fit::exec_context::cpu(&pool), cb);
   if (!summary) {
     auto e = summary.error();
@@ -208,7 +211,7 @@ json grid_job(json const& rq) {
   auto found = tables::locate(want);
   if (!found) return failure(failure_kind::transient, found.error());
   grid::table_paths const paths{found->radar_dat.path, found->hdw_dir.path, found->aacgm_prefix.path, found->igrf_dir.path};
-  auto out = dmap::writer::create(output, {dmap::compression_for_path(output), 9});
+  auto out = dmap::writer::create(output, {.comp = dmap::compression_for_path(output), .threads = rq.value("threads", 1)});
   if (!out) return failure(kind_of(out.error()), out.error());
   std::int64_t bytes_read = 0;
   for (auto const& f : inputs) {

@@ -53,6 +53,14 @@ struct reader_options {
   bool reject_empty = false;
   /** Skipped stretches kept for `skipped()` until taken; beyond this they are only counted. */
   std::size_t max_pending_skips = 1000;
+  /**
+   * Threads that decompress a bzip2 input, block by block, ahead of the records being read
+   * (detail/bzip2_parallel.hpp); 0 means one per core. 1 decodes in the calling thread, as
+   * libbz2 streams it. The bytes delivered are the same for every value; so are the errors.
+   */
+  int threads = 1;
+  /** Test hook for the parallel bzip2 decoder: extra cut points (bit offsets) inside its blocks. */
+  std::vector<std::int64_t> bzip2_forced_cuts = {};
 };
 
 /** A stretch of input skipped in recover mode. */

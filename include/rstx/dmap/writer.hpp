@@ -34,6 +34,13 @@ struct writer_options {
   int level = 9;  ///< compression level (bzip2 1..9, gzip 1..9, zstd 1..19)
   /** Use an unnamed temporary file where the filesystem supports it (false: always a named one). */
   bool anonymous_temporary = true;
+  /**
+   * Threads that compress: bzip2 blocks compressed in parallel and joined into one standard stream,
+   * byte-identical to the single-threaded output (and to `bzip2 -LEVEL`); zstd with libzstd's own
+   * workers (its frames then differ from the single-threaded ones, not their content). gzip uses
+   * one. 0 means one per core.
+   */
+  int threads = 1;
 };
 
 /**
