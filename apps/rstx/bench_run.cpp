@@ -226,20 +226,19 @@ std::string gpu_driver() {
   return v.substr(0, v.find_first_of(" \t"));
 }
 
-std::string iso_date_utc(std::time_t t) {
+std::tm utc(std::time_t t) {
   std::tm tm{};
   ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return tm;
 }
-
+std::string iso_date_utc(std::time_t t) {
+  auto const tm = utc(t);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
 std::string yyyymmdd_utc(std::time_t t) {
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y%m%d", &tm);
-  return buf;
+  auto const tm = utc(t);
+  return fmt::format("{:04}{:02}{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
 /** "0.1.0+97d8d52-dirty" → ("0.1.0", "97d8d52-dirty"). */

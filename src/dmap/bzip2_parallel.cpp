@@ -325,9 +325,8 @@ class parallel_bzip2_source final : public byte_source {
  private:
   // -- scanning: the compressed bytes, the magics in them, the plan ------------------------------
 
-  /** Reads and scans one more chunk; false when the input had already ended. */
-  result<bool> scan_more() {
-    if (input_ended_) return false;
+  /** Appends up to one chunk of input to the scan buffer (input_ended_ at the end). */
+  result<void> read_chunk_in() {
     if (buf().size() + read_chunk > buf().capacity()) new_generation();
     std::size_t const old = buf().size();
     buf().resize(old + read_chunk);
@@ -338,6 +337,13 @@ class parallel_bzip2_source final : public byte_source {
     }
     buf().resize(old + *got);
     if (*got == 0) input_ended_ = true;
+    return {};
+  }
+
+  /** Reads and scans one more chunk; false when the input had already ended. */
+  result<bool> scan_more() {
+    if (input_ended_) return false;
+    if (auto r = read_chunk_in(); !r) return unexpected(std::move(r.error()));
     if (auto s = scan(); !s) return unexpected(std::move(s.error()));
     return true;
   }
@@ -673,17 +679,8 @@ class parallel_bzip2_source final : public byte_source {
  public:
   /** Reads the stream header; the level digit of the first stream. */
   result<void> start() {
-    while (buf().size() < 4 && !input_ended_) {
-      std::size_t const old = buf().size();
-      buf().resize(old + read_chunk);
-      auto got = src_->read(reinterpret_cast<std::byte*>(buf().data() + old), read_chunk);
-      if (!got) {
-        buf().resize(old);
-        return unexpected(std::move(got.error()));
-      }
-      buf().resize(old + *got);
-      if (*got == 0) input_ended_ = true;
-    }
+    while (buf().size() < 4 && !input_ended_)
+      if (auto r = read_chunk_in(); !r) return r;
     static constexpr char header[] = "BZh";
     if (buf().empty()) {  // no input at all: no stream, nothing to deliver (as libbz2's streaming reads it)
       finished_ = true;
