@@ -46,6 +46,9 @@ struct history {
  */
 [[nodiscard]] result<void> append_history(std::filesystem::path const& path, nlohmann::json const& run);
 
+/** The median of `v` (0 when empty). */
+[[nodiscard]] double median_of(std::vector<double> v);
+
 /** The figures node_exporter's textfile collector reads (rst_benchmark_*), from one run. */
 [[nodiscard]] std::string prometheus_textfile(nlohmann::json const& run);
 

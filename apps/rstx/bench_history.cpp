@@ -26,6 +26,12 @@ namespace bench {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t const n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 result<history> read_history(fs::path const& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return unexpected(os_failure("cannot read the history", errno).at(path.string()));
@@ -119,12 +125,7 @@ std::string prometheus_textfile(json const& run) {
 namespace {
 
 using nlohmann::json;
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::size_t const n = v.size();
-  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using bench::median_of;
 
 /** One judged figure: a time or memory (lower is better) or a speed-up (higher is better). */
 struct verdict {

@@ -46,6 +46,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using bench::median_of;
 
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void note_interrupt(int) { interrupted = 1; }
@@ -178,12 +179,6 @@ struct figure {
   std::string failure;
 };
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::size_t const n = v.size();
-  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /** Cores this process may run on (the affinity mask, so a container's or cgroup's cpuset counts). */
 int usable_cores() {
   cpu_set_t set;
@@ -247,12 +242,6 @@ std::pair<std::string, std::string> version_and_revision() {
   auto const plus = v.find('+');
   if (plus == std::string::npos) return {v, ""};
   return {v.substr(0, plus), v.substr(plus + 1)};
-}
-
-fs::path own_dir() {
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : self.parent_path();
 }
 
 struct bench_options {

@@ -55,12 +55,6 @@ struct doctor {
   void add(std::string name, verdict v, std::string detail) { checks.push_back({std::move(name), v, std::move(detail)}); }
 };
 
-fs::path own_dir() {
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : self.parent_path();
-}
-
 /** Runs a program and returns (status, first line of its output). */
 std::pair<int, std::string> run_program(std::string const& command) {
   std::FILE* p = ::popen(command.c_str(), "r");

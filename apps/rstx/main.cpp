@@ -11,6 +11,12 @@
 #include "rstx/core/version.hpp"
 
 namespace rstx::cli {
+std::filesystem::path own_dir() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : self.parent_path();
+}
+
 void add_reader_options(CLI::App* cmd, dmap::reader_options& opt) {
   cmd->add_option("--max-record-size", opt.max_record_bytes,
                   "Largest record accepted, in bytes (suffixes K, M, G); larger records are errors")

@@ -796,6 +796,17 @@ struct parallel_bzip2_encoder::impl {
     return {};
   }
 
+  /** Closes the full block: `chunk` goes to a thread, less its pending run (the last run_length
+   *  bytes), which opens the next chunk. */
+  void close_block() {
+    std::size_t const keep = static_cast<std::size_t>(run_length);
+    std::vector<std::uint8_t> next(chunk.end() - static_cast<std::ptrdiff_t>(keep), chunk.end());
+    chunk.resize(chunk.size() - keep);
+    launch_chunk(std::move(chunk));
+    chunk = std::move(next);
+    in_block = 0;
+  }
+
   /** Joins finished blocks in order; waits while more than `keep` are in flight. */
   result<void> harvest(std::size_t keep) {
     while (!jobs.empty() &&
@@ -819,15 +830,10 @@ struct parallel_bzip2_encoder::impl {
     std::size_t from = 0;  // bytes of `in` not yet in `chunk`
     for (std::size_t i = 0; i < n; ++i) {
       if (in_block >= block_max) {
-        // The block is full before byte i: the pending run (the last run_length bytes) opens the next.
+        // The block is full before byte i.
         chunk.insert(chunk.end(), p + from, p + i);
-        std::size_t const keep = static_cast<std::size_t>(run_length);
-        std::vector<std::uint8_t> next(chunk.end() - static_cast<std::ptrdiff_t>(keep), chunk.end());
-        chunk.resize(chunk.size() - keep);
-        launch_chunk(std::move(chunk));
-        chunk = std::move(next);
+        close_block();
         from = i;
-        in_block = 0;
         if (auto h = harvest(static_cast<std::size_t>(threads)); !h) return h;
       }
       int const c = p[i];
@@ -846,12 +852,7 @@ struct parallel_bzip2_encoder::impl {
     if (!finish && in_block >= block_max) {
       // libbz2 ends a full block as soon as a call without BZ_FINISH has filled it, pending run
       // aside; with BZ_FINISH the run goes into the last block instead. Do as it does.
-      std::size_t const keep = static_cast<std::size_t>(run_length);
-      std::vector<std::uint8_t> next(chunk.end() - static_cast<std::ptrdiff_t>(keep), chunk.end());
-      chunk.resize(chunk.size() - keep);
-      launch_chunk(std::move(chunk));
-      chunk = std::move(next);
-      in_block = 0;
+      close_block();
     }
     if (finish) {
       if (!chunk.empty()) launch_chunk(std::move(chunk));
