@@ -1,8 +1,5 @@
 # CUDA settings. No FMA contraction and no fast-math, for the same reason as on the host
-# (cmake/rstx_flags.cmake); H100 and H200 are both sm_90.
-if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
-  set(CMAKE_CUDA_ARCHITECTURES 90)
-endif()
+# (cmake/rstx_flags.cmake). The architectures are chosen in CMakeLists.txt (sm_90).
 # CMake 3.25 does not know nvcc 13's C++20 flag; tell it, so that CUDA targets linking C++20
 # libraries get the right dialect.
 set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")

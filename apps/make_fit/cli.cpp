@@ -36,7 +36,11 @@ rstx options:
   --threads N              threads that fit, decompress a .bz2 input block by block ahead of the
                            fitting, and compress a .bz2/.zst output (default: all cores; 1 = one
                            thread throughout); the output is the same for any N
-  --backend cpu|cuda|auto  where to fit (default auto = cpu; the CUDA backend is not built yet)
+  --backend cpu|cuda|auto  where to fit FITACF 3.0: cuda = a CUDA GPU (exit status 4 when there is
+                           no usable one), cpu, or auto (default) = the GPU when one is usable,
+                           else the CPU (--backend auto and -vb say why on stderr); FITACF 2.5
+                           always runs on the CPU
+  --device N               the CUDA device to use (default 0)
   --strict                 stop at the first record that cannot be fitted (default: report it
                            on stderr, skip it and carry on)
   --max-record-size BYTES  largest input record accepted (default 8 MiB); larger ones are skipped
@@ -53,7 +57,8 @@ SOURCE_DATE_EPOCH=SECONDS fixes every record's origin.time (normally the process
 that a run can be repeated byte for byte.
 
 Exit status: 0 ok, 1 usage, 2 bad input (including a truncated input: every complete record is
-written first; and input that is not rawacf), 3 I/O, 4 internal error (out of memory included).
+written first; and input that is not rawacf), 3 I/O, 4 internal error (out of memory included) or
+--backend cuda without a usable GPU.
 )";
 }
 
@@ -122,6 +127,14 @@ result<cli_options> parse_command_line(std::vector<std::string> const& args) {
                 else if (v == "cuda") o.backend = backend_choice::cuda;
                 else if (v == "auto") o.backend = backend_choice::automatic;
                 else return usage(fmt::format("--backend {}: expected cpu, cuda or auto", v));
+                o.backend_given = true;
+                return {};
+              })
+      .custom("device", true,
+              [&o](std::string const& v) -> result<void> {
+                auto n = cli::parse_int("device", v);
+                if (!n || *n < 0) return usage(fmt::format("--device {}: expected a CUDA device index >= 0", v));
+                o.device = *n;
                 return {};
               })
       .custom("lmfit2", false,

@@ -29,6 +29,8 @@ struct cli_options {
   std::optional<std::size_t> max_record_bytes;  ///< --max-record-size
   std::string tables_dir;             ///< --tables DIR
   backend_choice backend = backend_choice::automatic;
+  bool backend_given = false;         ///< --backend was on the command line
+  int device = 0;                     ///< --device N: CUDA device index
 };
 
 /** Parses argv[1..]. Errors are errc::invalid_argument (exit status 1) with RST-like messages. */

@@ -13,6 +13,7 @@
 #include "run_log.hpp"
 #include "signals.hpp"
 #include "rstx/cuda/device.hpp"
+#include "rstx/cuda/fitacf3.hpp"
 #include "rstx/dmap/reader.hpp"
 #include "rstx/dmap/writer.hpp"
 #include "rstx/fit/exec.hpp"
@@ -68,10 +69,31 @@ int run(int argc, char** argv, std::string& input_name) {
   };
   if (!fit::algorithm_available(algorithm))
     return usage_error("FITACF 2.5 (-fitacf2) is not available in this rstx build yet; use -fitacf3");
-  if (cli.backend == make_fit::backend_choice::cuda)
-    return usage_error(cuda::compiled_with_cuda()
-                           ? "--backend cuda: the CUDA fitting backend is not implemented yet; use --backend cpu"
-                           : "--backend cuda: this rstx build has no CUDA support; use --backend cpu");
+  // The backend: a CUDA device opened (and self-tested) up front, so that a missing GPU is known
+  // before any output is written.
+  std::unique_ptr<cuda::fitacf3_device> device;
+  if (cli.backend != make_fit::backend_choice::cpu) {
+    bool const wanted = cli.backend == make_fit::backend_choice::cuda;
+    std::string why_not;
+    if (algorithm != fit::fit_algorithm::fitacf3) {
+      why_not = "FITACF 2.5 has no CUDA kernels";
+    } else if (auto opened = cuda::open_fitacf3({.device = cli.device}); opened) {
+      device = std::move(*opened);
+    } else {
+      why_not = opened.error().message();
+    }
+    if (!device && wanted) {
+      fmt::print(stderr, "{}: --backend cuda: {}; use --backend cpu or auto\n", program, why_not);
+      run_log.failed(logged_file, "--backend cuda: " + why_not);
+      return 4;
+    }
+    if (cli.verbose)
+      fmt::print(stderr, "Backend: {}\n", device ? device->describe() : "CPU (" + why_not + ")");
+    else if (!device && cli.backend_given)
+      fmt::print(stderr, "{}: fitting on the CPU: {}\n", program, why_not);
+  } else if (cli.verbose) {
+    fmt::print(stderr, "Backend: CPU (--backend cpu)\n");
+  }
 
   // Tables: rstx's own copy unless --tables or RST's variables say otherwise (tables/README.md).
   tables::request want;
@@ -127,7 +149,10 @@ int run(int argc, char** argv, std::string& input_name) {
 
   cli::remove_temporaries_on_signals();
   fit::thread_pool pool(cli.threads);
-  auto const summary = fit::fit_stream(*in, *out, *radars, sopt, fit::exec_context::cpu(&pool), callbacks);
+  // A GPU fits large batches best; the CPU threads still read, decompress, convert and encode.
+  if (device) sopt.chunk_records = 1024;
+  auto const ctx = device ? fit::exec_context::cuda(device.get(), &pool) : fit::exec_context::cpu(&pool);
+  auto const summary = fit::fit_stream(*in, *out, *radars, sopt, ctx, callbacks);
   // Every complete record before a problem in the input has been written: keep them (-o included).
   if (!summary && (summary.error().code == errc::io || summary.error().code == errc::internal))
     return report_failure(summary.error());

@@ -1,4 +1,5 @@
 #include "rstx/cuda/device.hpp"
+#include "rstx/cuda/fitacf3.hpp"
 
 namespace rstx::cuda {
 
@@ -11,5 +12,9 @@ bool compiled_with_cuda() noexcept { return false; }
 result<std::vector<device_info>> devices() { return fail(errc::unsupported, no_cuda); }
 
 result<void> self_test(int /*device*/) { return fail(errc::unsupported, no_cuda); }
+
+result<std::unique_ptr<fitacf3_device>> open_fitacf3(fitacf3_device_options const& /*opt*/) {
+  return fail(errc::unsupported, no_cuda);
+}
 
 }  // namespace rstx::cuda

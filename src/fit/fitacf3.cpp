@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "detail/fitacf3_math.hpp"
+#include "detail/fitacf3_range.hpp"
 #include "detail/lanes.hpp"
 #include "rstx/core/atan2.hpp"
 #include "elevation.hpp"
@@ -28,22 +29,10 @@ namespace rstx::fit {
 namespace {
 
 namespace m = detail::fitacf3;
+using m::lag_table;
 
 /** Most zeros put on each side of pwr0 for the branch-free CRI sums (else the checked loop). */
 constexpr std::int64_t max_cri_padding = 16384;
-
-/** Lag-table rows as Determine_Lags sees them (§4). */
-struct lag_table {
-  std::int32_t n = 0;                    // mplgs
-  double t_s[max_lags] = {};             // lag time, seconds
-  std::int32_t pulse_idx[2][max_lags] = {};    // index in the pulse table of each row's two pulses
-  std::int32_t sample_base[2][max_lags] = {};  // first sample of each pulse: lag[k][l] * (mpinc/smsep)
-};
-
-/** Samples [begin, end) that overlap a transmitted pulse (mark_bad_samples, §7). */
-struct sample_interval {
-  std::int64_t begin = 0, end = 0;
-};
 
 /** Everything a stage needs about one range; the per-lag arrays live in the workspace. */
 struct range_fits {
@@ -63,7 +52,7 @@ struct workspace {
   std::vector<range_fits> fits;        // [nrang]
   std::vector<std::int32_t> alive;     // ranges still in play, ascending
   std::vector<std::size_t> phase_start;  // [alive] where each live range's phases start in `phase`
-  std::vector<sample_interval> tx;     // record's transmitter-overlap samples
+  m::tx_samples tx;                    // record's transmitter-overlap samples
   std::unordered_map<std::uint64_t, double> noise_corrections;  // (nave, nrang) -> correction
 
   void resize(std::int32_t nrang, std::int32_t mplgs) {
@@ -107,25 +96,6 @@ struct record_fit {
   }
 };
 
-// ---- §4 lag table -----------------------------------------------------------------------------
-
-lag_table determine_lags(record_params const& p) {
-  lag_table lags;
-  lags.n = p.mplgs;
-  std::int32_t const tau = p.mpinc_us / p.smsep_us;  // integer division, as in RST
-  for (std::int32_t l = 0; l < p.mplgs; ++l) {
-    std::int32_t const lag_num = p.lag[1][l] - p.lag[0][l];
-    for (std::int32_t j = 0; j < p.mppul; ++j) {  // last match wins
-      if (p.pulse[j] == p.lag[1][l]) lags.pulse_idx[1][l] = j;
-      if (p.pulse[j] == p.lag[0][l]) lags.pulse_idx[0][l] = j;
-    }
-    lags.sample_base[0][l] = p.lag[0][l] * tau;
-    lags.sample_base[1][l] = p.lag[1][l] * tau;
-    lags.t_s[l] = m::lag_time_s(lag_num, p.mpinc_us);
-  }
-  return lags;
-}
-
 // ---- §5 noise -----------------------------------------------------------------------------------
 
 double noise_power(record_fit& f) {
@@ -139,22 +109,12 @@ double noise_power(record_fit& f) {
   auto const lowest = levels.begin() + static_cast<std::ptrdiff_t>(third);
   std::nth_element(levels.begin(), lowest, levels.begin() + static_cast<std::ptrdiff_t>(nrang));
   std::sort(levels.begin(), lowest);  // the same values as partial_sort gives, in less time
-  double min_pwr = 0.0;
-  int ni = 0;
-  std::size_t i = 0;
-  while (ni < 10 && i < third) {
-    if (levels[i] != 0) ++ni;
-    min_pwr += levels[i++];
-  }
-  ni = (ni > 0) ? ni : 1;
   auto const key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(p.nave)) << 32) |
                    static_cast<std::uint32_t>(p.nrang);
   auto it = f.ws.noise_corrections.find(key);
   if (it == f.ws.noise_corrections.end())
     it = f.ws.noise_corrections.emplace(key, m::noise_correction(p.nave, p.nrang)).first;
-  min_pwr = min_pwr / ni * it->second;
-  if ((min_pwr < 1.0) && (p.noise_search != 0.0)) min_pwr = p.noise_search;
-  return min_pwr;
+  return m::noise_from_lowest(levels.data(), static_cast<std::int32_t>(third), it->second, p.noise_search);
 }
 
 // ---- §6 range list, §9 lag-0 power cut --------------------------------------------------------
@@ -174,45 +134,11 @@ void select_ranges(record_fit& f, double noise_pwr) {
 
 // ---- §7 transmitter overlap -------------------------------------------------------------------
 
-void find_tx_samples(record_fit& f) {
-  auto const& p = f.p;
-  std::int32_t times[2 * max_pulses];
-  std::int32_t n = 0;
-  auto const pulse_us = [&](std::int32_t j) {  // int product, wrapping like RST's int on x86
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(p.pulse[j]) * static_cast<std::uint32_t>(p.mpinc_us));
-  };
-  for (std::int32_t j = 0; j < p.mppul; ++j) times[n++] = pulse_us(j);
-  if (p.offset_us != 0 && (p.channel == 1 || p.channel == 2)) {
-    for (std::int32_t j = 0; j < p.mppul; ++j)
-      times[n++] = p.channel == 1 ? pulse_us(j) - p.offset_us : pulse_us(j) + p.offset_us;
-    std::sort(times, times + n);
-  }
-  auto& tx = f.ws.tx;
-  tx.clear();
-  std::int64_t ts = p.lagfr_us;
-  std::int64_t sample = 0;
-  std::int64_t const smsep = p.smsep_us;
-  for (std::int32_t k = 0; k < n; ++k) {
-    std::int64_t const t1 = times[k] - p.txpl_us / 2;
-    auto const t2 = static_cast<std::int64_t>(static_cast<double>(t1) + 3.0 * p.txpl_us / 2 + 100);
-    if (ts < t1) {  // while (ts < t1) { sample++; ts += smsep; }
-      std::int64_t const steps = (t1 - ts + smsep - 1) / smsep;
-      sample += steps;
-      ts += steps * smsep;
-    }
-    if (ts >= t1 && ts <= t2) {  // while (t1 <= ts <= t2) mark sample++
-      std::int64_t const steps = (t2 - ts) / smsep + 1;
-      tx.push_back({sample, sample + steps});
-      sample += steps;
-      ts += steps * smsep;
-    }
-  }
-}
-
 void mark_tx_overlap(record_fit& f, lag_table const& lags) {
   auto const nrang = f.p.nrang;
   std::fill_n(f.ws.tx_bad.begin(), nrang, std::uint64_t{0});
-  for (auto const& iv : f.ws.tx) {
+  for (std::int32_t i = 0; i < f.ws.tx.n; ++i) {
+    auto const& iv = f.ws.tx.at[i];
     for (std::int32_t l = 0; l < lags.n; ++l) {
       for (int k = 0; k < 2; ++k) {
         // ranges r with sample_base + r inside the interval
@@ -222,7 +148,7 @@ void mark_tx_overlap(record_fit& f, lag_table const& lags) {
       }
     }
   }
-  std::uint64_t const all = (lags.n == 64) ? ~std::uint64_t{0} : ((std::uint64_t{1} << lags.n) - 1);
+  std::uint64_t const all = lags.all();
   for (auto r : f.ws.alive) f.ws.phase_mask[static_cast<std::size_t>(r)] = all & ~f.ws.tx_bad[static_cast<std::size_t>(r)];
 }
 
@@ -582,10 +508,11 @@ void fit_record(acf_batch_view const& in, std::int32_t index, fitacf3_options co
   ws.resize(p.nrang, p.mplgs);
   record_fit f{in, out, p, ws, index};
 
-  lag_table const lags = determine_lags(p);
+  lag_table lags;
+  m::determine_lags(p, lags);
   double const noise_pwr = noise_power(f);
   select_ranges(f, noise_pwr);
-  find_tx_samples(f);
+  m::find_tx_samples(p, ws.tx);
   mark_tx_overlap(f, lags);
   fill_power_points<V>(f, lags);
   filter_low_power_lags(f);
@@ -668,9 +595,10 @@ host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt,
 
 result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt, exec_context const& ctx,
                                host_fit_batch reuse) {
-  if (ctx.where != backend::cpu)
-    return fail(errc::unsupported, "FITACF 3.0 runs on the CPU only in this version (no CUDA backend yet)");
+  if (ctx.where == backend::cuda && ctx.device == nullptr)
+    return fail(errc::unsupported, "FITACF 3.0 on CUDA needs an open device (none was given)");
   if (auto v = validate(in); !v) return unexpected(std::move(v.error()));
+  if (ctx.where == backend::cuda) return ctx.device->fitacf3(in, opt.elevation, std::move(reuse));
   return detail::fitacf3_cpu(in, opt, ctx, std::move(reuse));
 }
 

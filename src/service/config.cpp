@@ -90,6 +90,14 @@ std::map<std::string, std::map<std::string, setter>> const& known_keys() {
       c.algorithm = *a;
       return std::nullopt;
     };
+    k["processing"]["backend"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
+      std::string v;
+      if (auto e = want_string(n, v)) return e;
+      if (v != "cpu" && v != "cuda" && v != "auto") return fmt::format("\"{}\" is not a backend (cpu, cuda or auto)", v);
+      c.backend = v;
+      return std::nullopt;
+    };
+    k["processing"]["device"] = int_key(&config::device, 0, 1023);
     k["processing"]["grid_options"] = [](toml::node const& n, config& c) { return want_string(n, c.grid_options); };
     k["processing"]["daily_grids"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
       if (!n.is_boolean()) return "must be true or false";
@@ -206,6 +214,7 @@ std::string to_toml(config const& c) {
                             {"archive", c.archive_dir().string()}, {"tables", c.tables.string()}}},
       {"processing", toml::table{{"workers", c.workers}, {"threads_per_job", c.threads_per_job},
                                  {"fit_algorithm", c.algorithm == fit::fit_algorithm::fitacf3 ? "fitacf3" : "fitacf2"},
+                                 {"backend", c.backend}, {"device", c.device},
                                  {"grid_options", c.grid_options}, {"daily_grids", c.daily_grids},
                                  {"compress", to_string(c.compress)}, {"after_success", to_string(c.after_success)}}},
       {"inbox", toml::table{{"rescan_seconds", c.rescan_seconds}, {"settle_seconds", c.settle_seconds},

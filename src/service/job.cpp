@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"  // make_grid's command-line parser (apps/make_grid): the grid options are its flags
+#include "rstx/cuda/fitacf3.hpp"
 #include "rstx/dmap/products.hpp"
 #include "rstx/dmap/reader.hpp"
 #include "rstx/dmap/writer.hpp"
@@ -153,8 +154,19 @@ json fit_job(json const& rq) {
   cb.skipped = [&](error const& e) {
     if (skipped.size() < 100) skipped.push_back(e.message());
   };
+  // FITACF 3.0 on a GPU when configured: "cuda" without a usable one is the machine's problem, so
+  // the file is retried later; "auto" falls back to the CPU.
+  std::unique_ptr<cuda::fitacf3_device> device;
+  if (auto const backend = rq.value("backend", "cpu"); backend != "cpu" && sopt.run.algorithm == fit::fit_algorithm::fitacf3) {
+    auto opened = cuda::open_fitacf3({.device = rq.value("device", 0)});
+    if (opened) device = std::move(*opened);
+    else if (backend == "cuda")
+      return failure(failure_kind::transient, error(errc::cuda, "backend cuda: " + opened.error().message()));
+  }
+  if (device) sopt.chunk_records = 1024;
   fit::thread_pool pool(threads);
-  auto summary = fit::fit_stream(*in, *out, *radars, sopt, fit::exec_context::cpu(&pool), cb);
+  auto const ctx = device ? fit::exec_context::cuda(device.get(), &pool) : fit::exec_context::cpu(&pool);
+  auto summary = fit::fit_stream(*in, *out, *radars, sopt, ctx, cb);
   if (!summary) {
     auto e = summary.error();
     // An unknown hardware file for a known station is a table problem, not the file's.

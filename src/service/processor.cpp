@@ -420,7 +420,9 @@ struct processor::impl {
                     {"compress", to_string(c.compress)},
                     {"algorithm", row.algorithm},
                     {"tables", c.tables.string()},
-                    {"threads", c.threads_per_job}};
+                    {"threads", c.threads_per_job},
+                    {"backend", c.backend},
+                    {"device", c.device}};
     if (auto key = parse_superdarn_name(fs::path(row.path).filename().string()))
       request["name_key"] = {{"day", key->day}, {"time", key->time}, {"radar", key->radar}, {"channel", key->channel}};
     log.debug("processing", {{"operation", "make_fit"}, {"file", row.path}, {"id", row.id}});

@@ -1,10 +1,13 @@
 // The FITACF 3.0 entry point: thread-count invariance, batch edge cases and error values.
 #include <bit>
+#include <cmath>
+#include <iostream>
 #include <cstring>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "rstx/cuda/fitacf3.hpp"
 #include "rstx/fit/fit.hpp"
 #include "rstx/fit/fitacf3.hpp"
 #include "rstx/fit/from_dmap.hpp"
@@ -64,10 +67,9 @@ TEST(fitacf3, empty_batch) {
   EXPECT_EQ(out->n_ranges(), 0);
 }
 
-TEST(fitacf3, cuda_backend_is_a_clear_error) {
+TEST(fitacf3, cuda_backend_without_a_device_is_a_clear_error) {
   auto const batch = synthetic_batch();
-  fit::exec_context ctx;
-  ctx.where = fit::backend::cuda;
+  auto const ctx = fit::exec_context::cuda(nullptr);
   auto const out = fit::fitacf3(batch.acf.view(), {}, ctx);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code, errc::unsupported);
@@ -147,10 +149,11 @@ TEST(fitacf3, records_with_different_shapes_in_one_batch) {
   }
 }
 
-TEST(fitacf3, baseline_and_best_code_paths_give_the_same_bits) {
-  // The AVX2 build fits four ranges per register, the baseline two: the same operations, so the
-  // same bits. Every rawacf of the fitacf3 reference cases (odd shapes, nave 0, integer data,
-  // katscan, ...) plus the shared synthetic and real files, and a record pushed into the NaN paths.
+namespace {
+
+/** Every rawacf of the fitacf3 reference cases (odd shapes, nave 0, integer data, katscan, ...)
+ *  plus the shared synthetic and real files, as batches. */
+std::vector<std::pair<std::filesystem::path, fit::rawacf_batch>> odd_and_real_batches() {
   std::vector<std::filesystem::path> inputs = {rstx::test::shared_path("data/synth/cly_10min_float.rawacf.bz2"),
                                                rstx::test::shared_path("data/synth/cly_30min_int.rawacf.bz2"),
                                                rstx::test::shared_path("data/real/test.rawacf")};
@@ -161,26 +164,103 @@ TEST(fitacf3, baseline_and_best_code_paths_give_the_same_bits) {
   site.bmsep_deg = 3.24;
   site.interferometer_m = {0.0, 100.0, 0.0};
   site.maxbeam = 16;
-  fit::fitacf3_options baseline;
-  baseline.code_path = fit::fitacf3_code_path::baseline;
-  int compared = 0;
+  std::vector<std::pair<std::filesystem::path, fit::rawacf_batch>> out;
   for (auto const& input : inputs) {
     auto recs = dmap::read_file(input.string());
-    ASSERT_TRUE(recs) << input;
+    EXPECT_TRUE(recs) << input;
+    if (!recs) continue;
     auto batch = fit::from_dmap(*recs, {}, {}, site, {}, {});
-    if (batch.acf.rec.empty()) continue;
+    if (!batch.acf.rec.empty()) out.emplace_back(input, std::move(batch));
+  }
+  auto batch = synthetic_batch();
+  batch.acf.rec[0].nave = 0;   // Inf/NaN fits
+  batch.acf.rec[1].nave = -3;  // negative square-root arguments: glibc's NaN, not the processor's
+  out.emplace_back("cly_10min_float with nave 0 and -3", std::move(batch));
+  return out;
+}
+
+}  // namespace
+
+TEST(fitacf3, baseline_and_best_code_paths_give_the_same_bits) {
+  // The AVX2 build fits four ranges per register, the baseline two: the same operations, so the
+  // same bits.
+  fit::fitacf3_options baseline;
+  baseline.code_path = fit::fitacf3_code_path::baseline;
+  auto const batches = odd_and_real_batches();
+  EXPECT_GE(batches.size(), 11u);
+  for (auto const& [input, batch] : batches) {
     auto const best = fit::fitacf3(batch.acf.view());
     auto const base = fit::fitacf3(batch.acf.view(), baseline);
     ASSERT_TRUE(best && base) << input;
     EXPECT_TRUE(identical(*best, *base)) << input;
-    ++compared;
   }
-  EXPECT_GE(compared, 10);
-  auto batch = synthetic_batch();
-  batch.acf.rec[0].nave = 0;   // Inf/NaN fits
-  batch.acf.rec[1].nave = -3;  // negative square-root arguments: glibc's NaN, not the processor's
-  auto const best = fit::fitacf3(batch.acf.view());
-  auto const base = fit::fitacf3(batch.acf.view(), baseline);
-  ASSERT_TRUE(best && base);
-  EXPECT_TRUE(identical(*best, *base));
+}
+
+TEST(fitacf3, one_range_at_a_time_as_the_cuda_kernels_gives_the_same_bits) {
+  // The kernels' code (detail/fitacf3_range.hpp: noise by ranks, a record plan, a range per
+  // thread) run on the host equals the staged CPU code, with each elevation routine.
+  auto const batches = odd_and_real_batches();
+  for (auto method : {fit::elevation_method::v2, fit::elevation_method::v1, fit::elevation_method::goose}) {
+    fit::fitacf3_options opt;
+    opt.elevation = method;
+    for (auto const& [input, batch] : batches) {
+      auto const cpu = fit::fitacf3(batch.acf.view(), opt);
+      ASSERT_TRUE(cpu) << input;
+      auto const by_range = fit::detail::fitacf3_by_range(batch.acf.view(), opt);
+      EXPECT_TRUE(identical(*cpu, by_range)) << input << " elevation " << static_cast<int>(method);
+    }
+  }
+}
+
+TEST(fitacf3, cuda_device_gives_the_cpu_answers) {
+  // On a GPU (skipped elsewhere): every odd and real batch with each elevation routine. Flags,
+  // nlag and the fitted count identical; floats bit-identical where the device's libm gives
+  // glibc's value, else within rtol 1e-5 (docs/cuda.md). Counts are printed for the record.
+  auto device = cuda::open_fitacf3();
+  if (!device) GTEST_SKIP() << "no usable CUDA device: " << device.error().message();
+  auto const batches = odd_and_real_batches();
+  std::int64_t floats = 0, identical_floats = 0;
+  double worst = 0;
+  for (auto method : {fit::elevation_method::v2, fit::elevation_method::v1, fit::elevation_method::goose}) {
+    fit::fitacf3_options opt;
+    opt.elevation = method;
+    for (auto const& [input, batch] : batches) {
+      SCOPED_TRACE(input.string() + " elevation " + std::to_string(static_cast<int>(method)));
+      auto const cpu = fit::fitacf3(batch.acf.view(), opt);
+      auto const gpu = fit::fitacf3(batch.acf.view(), opt, fit::exec_context::cuda(device->get()));
+      ASSERT_TRUE(cpu && gpu) << (gpu ? "" : gpu.error().message());
+      ASSERT_EQ(cpu->n_ranges(), gpu->n_ranges());
+      for (std::int32_t i = 0; i < cpu->n_rec(); ++i) {
+        EXPECT_EQ(cpu->rec(i).fitted, gpu->rec(i).fitted) << "record " << i;
+        EXPECT_EQ(cpu->rec(i).noise_sky, gpu->rec(i).noise_sky) << "record " << i;
+      }
+      auto compare = [&](float a, float b, std::string const& what) {
+        ++floats;
+        if (std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b)) {
+          ++identical_floats;
+          return;
+        }
+        if (std::isnan(a) && std::isnan(b)) return;
+        double const rel = std::fabs(double{a} - double{b}) / std::max(std::fabs(double{a}), std::fabs(double{b}));
+        worst = std::max(worst, rel);
+        EXPECT_LE(rel, 1e-5) << what << ": cpu " << a << " gpu " << b;
+      };
+      for (std::int64_t r = 0; r < cpu->n_ranges(); ++r) {
+        ASSERT_EQ(cpu->qflg(r), gpu->qflg(r)) << "range " << r;
+        EXPECT_EQ(cpu->gflg(r), gpu->gflg(r)) << "range " << r;
+        EXPECT_EQ(cpu->nlag(r), gpu->nlag(r)) << "range " << r;
+        compare(cpu->pwr0_db(r), gpu->pwr0_db(r), "pwr0 " + std::to_string(r));
+        if (cpu->qflg(r) != 1) continue;
+        for (int c = 0; c <= static_cast<int>(fit::fit_column::x_sd_phi); ++c) {
+          auto const col = static_cast<fit::fit_column>(c);
+          compare(cpu->value(col, r), gpu->value(col, r), std::string(fit::column_name(col)) + " " + std::to_string(r));
+        }
+      }
+    }
+  }
+  std::cout << "cuda vs cpu: " << identical_floats << " of " << floats << " floats bit-identical, largest relative difference "
+            << worst << "\n";
+  auto const stats = (*device)->stats();
+  std::cout << "device: " << (*device)->describe() << ", " << stats.records << " records, kernel " << stats.kernel_seconds
+            << " s\n";
 }

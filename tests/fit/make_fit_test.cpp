@@ -17,6 +17,7 @@
 
 #include "rstx/dmap/codec.hpp"
 #include "rstx/dmap/reader.hpp"
+#include "rstx/cuda/fitacf3.hpp"
 #include "support.hpp"
 #include "support/test_data.hpp"
 
@@ -104,7 +105,11 @@ TEST(make_fit, rst4_version_flag_stdin_and_compressed_input) {
   // The -vb run: which tables (here RST's variables, set by the test; the tdiff folder only with
   // -tdiff_method), the hardware line, then RST's line per record.
   auto const shared_tables = rstx::test::tables_path("").string();
-  EXPECT_EQ(slurp(dir / "err"),
+  auto err = slurp(dir / "err");
+  // The backend line: the GPU where one is usable, else the CPU and why.
+  ASSERT_EQ(err.rfind("Backend: ", 0), 0u) << err;
+  err.erase(0, err.find('\n') + 1);
+  EXPECT_EQ(err,
             fmt::format("Tables: radar list: {0}/radar.dat (SD_RADAR)\n"
                         "Tables: hardware folder: {0}/hdw/ (SD_HDWPATH)\n"
                         "Hardware: {0}/hdw/hdw.dat.cly (radar 66, Clyde River), line valid from 2020-01-13 00:00:00\n"
@@ -220,7 +225,7 @@ TEST(make_fit, usage_errors) {
        {expectation{"'" + test_rawacf() + "'", "Please specify a fitting algorithm"},
         expectation{"-fitacf3 -fitacf-version 2.5 x", "only one fitting algorithm"},
         expectation{"-fitacf3 -bogus x", "Option not recognized: -bogus"},
-        expectation{"-fitacf3 --backend cuda x", "--backend cuda"},
+        expectation{"-fitacf3 --device -1 x", "--device -1"},
         expectation{"-fitacf3 -lmfit2 x", "make_lmfit2"}}) {
     SCOPED_TRACE(args);
     auto const r = make_fit_run(args, dir / "err");
@@ -233,6 +238,41 @@ TEST(make_fit, usage_errors) {
   r = make_fit_run("--version", dir / "err");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("rstx"), std::string::npos);
+}
+
+TEST(make_fit, backends_cuda_cpu_and_auto) {
+  // cuda without a usable GPU: exit 4 and why, nothing written; auto: the CPU and one line saying
+  // why; FITACF 2.5 has no kernels. With a GPU, cuda runs (its numbers: fitacf3_cuda tests).
+  auto const dir = rstx::test::scratch_dir("make_fit_backends");
+  auto const out = dir / "out.fitacf";
+  bool const gpu = static_cast<bool>(cuda::open_fitacf3());
+  auto r = make_fit_run("-fitacf3 --backend cuda '" + test_rawacf() + "' -o '" + out.string() + "'", dir / "err");
+  if (gpu) {
+    EXPECT_EQ(r.status, 0) << slurp(dir / "err");
+  } else {
+    EXPECT_EQ(r.status, 4);
+    EXPECT_NE(slurp(dir / "err").find("make_fit: --backend cuda: "), std::string::npos) << slurp(dir / "err");
+    EXPECT_NE(slurp(dir / "err").find("use --backend cpu or auto"), std::string::npos);
+    EXPECT_FALSE(fs::exists(out));
+    r = make_fit_run("-fitacf3 --backend cuda --device 7 '" + test_rawacf() + "'", dir / "err");
+    EXPECT_EQ(r.status, 4);
+    EXPECT_EQ(r.out, "");
+  }
+  r = make_fit_run("-fitacf3 --backend auto '" + test_rawacf() + "'", dir / "err");
+  ASSERT_EQ(r.status, 0) << slurp(dir / "err");
+  if (!gpu) {
+    expect_reference(decode_string(r.out));
+    EXPECT_EQ(slurp(dir / "err").rfind("make_fit: fitting on the CPU: ", 0), 0u) << slurp(dir / "err");
+    auto const err = slurp(dir / "err");
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;  // one line
+  }
+  r = make_fit_run("-fitacf3 --backend cpu '" + test_rawacf() + "'", dir / "err");
+  ASSERT_EQ(r.status, 0);
+  expect_reference(decode_string(r.out));
+  EXPECT_EQ(slurp(dir / "err"), "");
+  r = make_fit_run("-fitacf2 --backend cuda '" + test_rawacf() + "'", dir / "err");
+  EXPECT_EQ(r.status, 4);
+  EXPECT_NE(slurp(dir / "err").find("FITACF 2.5 has no CUDA kernels"), std::string::npos) << slurp(dir / "err");
 }
 
 TEST(make_fit, truncated_input_writes_complete_records_then_fails) {

@@ -37,6 +37,8 @@ state = "st"
 [processing]
 workers = 3
 fit_algorithm = "fitacf2"
+backend = "auto"
+device = 1
 compress = "bz2"
 after_success = "delete"
 daily_grids = false
@@ -53,6 +55,8 @@ level = "WARNING"
   EXPECT_EQ(c->out, std::filesystem::path("/abs/out"));
   EXPECT_EQ(c->workers, 3);
   EXPECT_EQ(c->algorithm, rstx::fit::fit_algorithm::fitacf25);
+  EXPECT_EQ(c->backend, "auto");
+  EXPECT_EQ(c->device, 1);
   EXPECT_EQ(c->compress, product_compression::bz2);
   EXPECT_EQ(c->after_success, input_disposal::remove);
   EXPECT_FALSE(c->daily_grids);
@@ -67,6 +71,10 @@ TEST(ServiceConfig, ErrorsNameTheFileKeyAndLine) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().source, p.string());
   EXPECT_NE(c.error().what.find("line 3: processing.fit_algorithm"), std::string::npos) << c.error().what;
+  p = write("bad-backend.toml", "[processing]\nbackend = \"gpu\"\n");
+  c = load_config(p);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().what.find("line 2: processing.backend"), std::string::npos) << c.error().what;
   auto missing = load_config(p.parent_path() / "nope.toml");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, rstx::errc::not_found);

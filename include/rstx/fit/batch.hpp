@@ -19,6 +19,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "rstx/core/numeric.hpp"  // RSTX_HOST_DEVICE
+
 namespace rstx::fit {
 
 /** Most lag-table rows (mplgs) a record may have. RST has no limit; real modes use 17-23 rows
@@ -176,7 +178,7 @@ struct fit_batch_view {
   std::int8_t* x_gflg = nullptr;  ///< [n_ranges] XCF ground-scatter flag (2.5)
   float* col[fit_column_count] = {};  ///< [fit_column][n_ranges]
 
-  [[nodiscard]] float* operator[](fit_column c) const noexcept { return col[static_cast<int>(c)]; }
+  [[nodiscard]] RSTX_HOST_DEVICE float* operator[](fit_column c) const noexcept { return col[static_cast<int>(c)]; }
 };
 static_assert(std::is_trivially_copyable_v<fit_batch_view>);
 

@@ -32,7 +32,8 @@ struct fitacf3_options {
  * Fits every record of `in`. Output: one record_result per input record and the per-range
  * columns over the input's range indexing (qflg == 1 marks a fitted range).
  * Errors: errc::invalid_argument if the batch breaks the invariants from_dmap guarantees
- * (see `validate`), errc::unsupported for a backend this build does not have.
+ * (see `validate`), errc::unsupported for backend::cuda without a device, and the device's errors
+ * (errc::cuda, errc::cuda_fatal).
  */
 [[nodiscard]] result<host_fit_batch> fitacf3(acf_batch_view const& in, fitacf3_options const& opt = {},
                                              exec_context const& ctx = exec_context::cpu(), host_fit_batch reuse = {});
@@ -44,6 +45,19 @@ namespace detail {
 /** The CPU implementation: threads over records from ctx.pool, the same results for any count. */
 [[nodiscard]] host_fit_batch fitacf3_cpu(acf_batch_view const& in, fitacf3_options const& opt,
                                          exec_context const& ctx, host_fit_batch reuse = {});
+
+/**
+ * FITACF 3.0 one range at a time, exactly as the CUDA kernels run it (detail/fitacf3_range.hpp: a
+ * record plan, the noise by ranks, then each range's fit), on the host's arithmetic. It gives the
+ * CPU backend's bits; the tests prove that on every shared file, which checks the kernels' code
+ * on machines without a GPU. Single-threaded; for tests and for checking, not for speed.
+ */
+[[nodiscard]] host_fit_batch fitacf3_by_range(acf_batch_view const& in, fitacf3_options const& opt,
+                                              host_fit_batch reuse = {});
+
+/** cutoff_power_correction of each record (NaN for nave <= 0, where the noise is 1), computed once
+ *  per (nave, nrang): the kernels take it from the host, which computes it with the C library. */
+void noise_corrections(acf_batch_view const& in, double* out);
 }  // namespace detail
 
 }  // namespace rstx::fit

@@ -35,6 +35,8 @@ struct config {
   int workers = 0;                ///< files processed at once; 0: one per core
   int threads_per_job = 1;        ///< fitting threads inside one file's job
   fit::fit_algorithm algorithm = fit::fit_algorithm::fitacf3;
+  std::string backend = "cpu";    ///< FITACF 3.0 on "cpu", "cuda" (a GPU, else the job is retried) or "auto"
+  int device = 0;                 ///< CUDA device index for backend cuda/auto
   std::string grid_options = "-xtd";  ///< make_grid's own flags for the daily grids
   bool daily_grids = true;        ///< build one grid per radar (and channel) per UT day
   product_compression compress = product_compression::none;
