@@ -16,6 +16,7 @@ packages=(
   help2man dpkg-dev debootstrap
   libsqlite3-dev libssl-dev libtomlplusplus-dev libsystemd-dev libcpp-httplib-dev procps util-linux
   prometheus prometheus-alertmanager prometheus-node-exporter logrotate systemd chromium jq
+  slurm-wlm munge
 )
 
 missing=()

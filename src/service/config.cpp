@@ -137,6 +137,44 @@ std::map<std::string, std::map<std::string, setter>> const& known_keys() {
       c.metrics_listen = v;
       return std::nullopt;
     };
+    auto slurm_string = [](std::string slurm_settings::*member) {
+      return [member](toml::node const& n, config& c) { return want_string(n, c.slurm.*member); };
+    };
+    k["slurm"]["tasks"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
+      if (!n.is_integer() || n.value<std::int64_t>().value_or(0) < 1 || n.value<std::int64_t>().value_or(0) > 100000)
+        return "must be an integer from 1 to 100000";
+      c.slurm.tasks = static_cast<int>(*n.value<std::int64_t>());
+      return std::nullopt;
+    };
+    k["slurm"]["cpus_per_task"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
+      if (!n.is_integer() || n.value<std::int64_t>().value_or(0) < 1 || n.value<std::int64_t>().value_or(0) > 1024)
+        return "must be an integer from 1 to 1024";
+      c.slurm.cpus_per_task = static_cast<int>(*n.value<std::int64_t>());
+      return std::nullopt;
+    };
+    k["slurm"]["partition"] = slurm_string(&slurm_settings::partition);
+    k["slurm"]["account"] = slurm_string(&slurm_settings::account);
+    k["slurm"]["time"] = slurm_string(&slurm_settings::time);
+    k["slurm"]["grid_time"] = slurm_string(&slurm_settings::grid_time);
+    k["slurm"]["setup"] = slurm_string(&slurm_settings::setup);
+    k["slurm"]["grid_dependency"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
+      std::string s;
+      if (auto e = want_string(n, s)) return e;
+      if (s != "afterany" && s != "afterok") return fmt::format("\"{}\" is not afterany or afterok", s);
+      c.slurm.grid_dependency = s;
+      return std::nullopt;
+    };
+    k["slurm"]["sbatch_options"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
+      auto const* a = n.as_array();
+      if (a == nullptr) return "must be an array of strings";
+      std::vector<std::string> v;
+      for (auto const& e : *a) {
+        if (!e.is_string()) return "must be an array of strings";
+        v.push_back(*e.value<std::string>());
+      }
+      c.slurm.sbatch_options = std::move(v);
+      return std::nullopt;
+    };
     k["log"]["file"] = path_key(&config::log_file);
     k["log"]["level"] = [](toml::node const& n, config& c) -> std::optional<std::string> {
       std::string s;
@@ -174,7 +212,7 @@ result<config> load_config(std::filesystem::path const& file, config base, grid_
     auto const known = keys.find(sname);
     if (known == keys.end())
       return config_error(file, section.source().begin.line,
-                          fmt::format("{}: unknown key (sections: paths, processing, inbox, limits, metrics, log)", sname));
+                          fmt::format("{}: unknown key (sections: paths, processing, inbox, limits, metrics, slurm, log)", sname));
     auto const* table = section.as_table();
     if (table == nullptr) return config_error(file, section.source().begin.line, fmt::format("{}: must be a [{}] table", sname, sname));
     for (auto const& [key_name, value] : *table) {
@@ -224,6 +262,13 @@ std::string to_toml(config const& c) {
                              {"max_attempts", c.max_attempts}, {"retry_initial_seconds", c.retry_initial_seconds},
                              {"retry_max_seconds", c.retry_max_seconds}, {"queue_size", c.queue_size}}},
       {"metrics", toml::table{{"listen", c.metrics_listen}}},
+      {"slurm", [&] {
+         toml::array opts;
+         for (auto const& o : c.slurm.sbatch_options) opts.push_back(o);
+         return toml::table{{"tasks", c.slurm.tasks}, {"cpus_per_task", c.slurm.cpus_per_task}, {"partition", c.slurm.partition},
+                            {"account", c.slurm.account}, {"time", c.slurm.time}, {"grid_time", c.slurm.grid_time},
+                            {"grid_dependency", c.slurm.grid_dependency}, {"setup", c.slurm.setup}, {"sbatch_options", opts}};
+       }()},
       {"log", toml::table{{"file", c.log_file.string()}, {"level", c.log_level}}},
   };
   std::ostringstream os;

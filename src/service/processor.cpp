@@ -442,7 +442,7 @@ struct processor::impl {
     row.output = result.value("output", "");
     row.output_size = result.value("output_size", std::int64_t{0});
     row.output_sha256 = result.value("output_sha256", "");
-    row.grid_key = c.daily_grids ? result.value("grid_key", "") : "";
+    row.grid_key = c.daily_grids || c.defer_grids ? result.value("grid_key", "") : "";
     row.records_in = result.value("records_in", std::int64_t{0});
     row.records_out = result.value("records_out", std::int64_t{0});
     row.records_skipped = result.value("records_skipped", std::int64_t{0});

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rstx/core/error.hpp"
 #include "rstx/fit/fit.hpp"
@@ -22,6 +23,19 @@ enum class product_compression { none, bz2 };
 
 [[nodiscard]] char const* to_string(input_disposal d) noexcept;
 [[nodiscard]] char const* to_string(product_compression c) noexcept;
+
+/** `rst-processor slurm`: how the archive's shards are submitted to a Slurm cluster (docs/slurm.md). */
+struct slurm_settings {
+  int tasks = 4;                   ///< shards, one array task each
+  int cpus_per_task = 1;           ///< files processed at once inside one task (and sbatch --cpus-per-task)
+  std::string partition;           ///< sbatch --partition; empty: the cluster's default
+  std::string account;             ///< sbatch --account; empty: none
+  std::string time;                ///< sbatch --time of an array task; empty: the partition's default
+  std::string grid_time;           ///< sbatch --time of the grid job; empty: the partition's default
+  std::string grid_dependency = "afterany";  ///< afterany (grids of the complete days) or afterok
+  std::string setup;               ///< shell lines run first in every job (e.g. "module load rstx")
+  std::vector<std::string> sbatch_options;  ///< more sbatch flags for every job, e.g. "--qos=long"
+};
 
 struct config {
   // [paths]
@@ -58,6 +72,13 @@ struct config {
   // [metrics]
   std::string metrics_listen = "127.0.0.1:9101";  ///< HOST:PORT of /metrics, /healthz, /readyz; empty: none
 
+  // [slurm]
+  slurm_settings slurm;
+
+  // Not in the file: set by `rst-processor slurm task` for its shard.
+  std::filesystem::path ledger_file;  ///< empty: <state>/ledger.sqlite
+  bool defer_grids = false;            ///< record each file's grid key, build no grid (the grid job will)
+
   // [log]
   std::filesystem::path log_file;  ///< empty: standard error
   std::string log_level = "info";  ///< debug, info, warn, error
@@ -65,7 +86,11 @@ struct config {
   /** Where processed inputs go: `archive`, or <state>/archive. */
   [[nodiscard]] std::filesystem::path archive_dir() const { return archive.empty() ? state / "archive" : archive; }
   [[nodiscard]] std::filesystem::path quarantine_dir() const { return state / "quarantine"; }
-  [[nodiscard]] std::filesystem::path ledger_path() const { return state / "ledger.sqlite"; }
+  [[nodiscard]] std::filesystem::path ledger_path() const { return ledger_file.empty() ? state / "ledger.sqlite" : ledger_file; }
+  /** The lock that keeps a second processor off the same ledger. */
+  [[nodiscard]] std::filesystem::path lock_path() const {
+    return ledger_file.empty() ? state / "lock" : std::filesystem::path(ledger_file.string() + ".lock");
+  }
   [[nodiscard]] int effective_workers() const;
   [[nodiscard]] int effective_queue_size() const { return queue_size > 0 ? queue_size : 2 * effective_workers(); }
 };
