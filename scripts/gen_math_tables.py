@@ -4,8 +4,8 @@ nearest the rest, so hi + lo is exact to about 2^-106). Computed with mpmath at 
 files are the same on every machine.
 
     python3 -m pip install mpmath
-    python3 scripts/gen_math_tables.py atan2 > src/core/atan2_table.inc   # atan(i/256), i = 0..256
-    python3 scripts/gen_math_tables.py exp > src/core/exp_table.inc       # 2^(j/256), j = 0..255
+    python3 scripts/gen_math_tables.py atan2 > include/rstx/core/detail/atan2_table.inc   # atan(i/256), i = 0..256
+    python3 scripts/gen_math_tables.py exp > include/rstx/core/detail/exp_table.inc       # 2^(j/256), j = 0..255
 """
 import sys
 

@@ -7,7 +7,7 @@ namespace rstx {
 namespace detail {
 
 atan_table_row const atan_table[257] = {
-#include "atan2_table.inc"
+#include "rstx/core/detail/atan2_table.inc"
 };
 
 double atan2_libm(double y, double x) noexcept { return std::atan2(y, x); }

@@ -10,7 +10,7 @@ namespace rstx {
 namespace detail {
 
 exp_table_row const exp_table[256] = {
-#include "exp_table.inc"
+#include "rstx/core/detail/exp_table.inc"
 };
 
 void exp_many_scalar(int n, double const* x, double* out) noexcept {

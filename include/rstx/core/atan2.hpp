@@ -29,6 +29,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "rstx/core/numeric.hpp"  // RSTX_HOST_DEVICE
+
 /** sample_phases has an AVX2 path on x86-64 with GCC or clang (taken when the processor has it). */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define RSTX_ATAN2_AVX2 1
@@ -40,7 +42,7 @@ namespace rstx {
 
 namespace detail {
 
-/** atan(i/256) = hi + lo, i = 0..256 (src/core/atan2_table.inc). */
+/** atan(i/256) = hi + lo, i = 0..256 (rstx/core/detail/atan2_table.inc). */
 struct atan_table_row {
   double hi, lo;
 };
@@ -55,14 +57,20 @@ struct atan2_quadrant {
   double glibc_slack;  ///< distance from a rounding boundary, in ULP, beyond which glibc rounds alike
 };
 inline constexpr double pi_hi = 0x1.921fb54442d18p+1, pi_lo = 0x1.1a62633145c07p-53;
-inline constexpr atan2_quadrant atan2_quadrants[4] = {
-    {0.0, 0.0, 1.0, 0.12},  // x > 0, |y| <= |x|: glibc's 0.56 ULP region
-    {pi_hi, pi_lo, -1.0, 0.02},
-    {pi_hi / 2, pi_lo / 2, -1.0, 0.02},
-    {pi_hi / 2, pi_lo / 2, 1.0, 0.02}};
+/** The case's constants (a function rather than a table: device code cannot index host tables). */
+RSTX_HOST_DEVICE constexpr atan2_quadrant atan2_quadrant_of(int quadrant) noexcept {
+  switch (quadrant) {
+    case 0: return {0.0, 0.0, 1.0, 0.12};  // x > 0, |y| <= |x|: glibc's 0.56 ULP region
+    case 1: return {pi_hi, pi_lo, -1.0, 0.02};
+    case 2: return {pi_hi / 2, pi_lo / 2, -1.0, 0.02};
+    default: return {pi_hi / 2, pi_lo / 2, 1.0, 0.02};
+  }
+}
+inline constexpr atan2_quadrant atan2_quadrants[4] = {atan2_quadrant_of(0), atan2_quadrant_of(1), atan2_quadrant_of(2),
+                                                      atan2_quadrant_of(3)};
 
 /** Dekker's exact product a*b = p + e for a, b without overflow (no FMA needed). */
-inline void exact_product(double a, double b, double& p, double& e) noexcept {
+RSTX_HOST_DEVICE inline void exact_product(double a, double b, double& p, double& e) noexcept {
   constexpr double splitter = 134217729.0;  // 2^27 + 1: Veltkamp's split into 26 + 27 bits
   double const as = a * splitter, bs = b * splitter;
   double const ah = as - (as - a), al = a - ah;
@@ -77,9 +85,13 @@ struct atan2_reduced {
   int quadrant;
 };
 
-inline atan2_reduced atan2_reduce(double y, double x) noexcept {
+RSTX_HOST_DEVICE inline atan2_reduced atan2_reduce(double y, double x) noexcept {
   double const ax = std::fabs(x), ay = std::fabs(y);
+#if defined(__CUDA_ARCH__)
+  double const a = ay < ax ? ay : ax, b = ax < ay ? ay : ax;  // std::min/max (ordinary values only)
+#else
   double const a = std::min(ax, ay), b = std::max(ax, ay);  // minsd/maxsd: no branch to mispredict
+#endif
   double const inv = 1.0 / b;
   double const uh = a * inv;
   // a/b = uh + r/b: uh*b = p + e exactly, a - p is exact (p is within a few ulps of a), and with
@@ -95,13 +107,14 @@ struct atan2_expansion {
   double hi, lo;
 };
 
-inline atan2_expansion atan2_expand(atan2_reduced const& u) noexcept {
+/** `table` is atan_table on the host, a device copy of it in device code. */
+RSTX_HOST_DEVICE inline atan2_expansion atan2_expand(atan2_reduced const& u, atan_table_row const* table) noexcept {
   // atan(u) = atan(c) + atan(d) with c = i/256 nearest to u and d = (u - c) / (1 + u c), |d| <=
   // 1/512; atan(d) from its odd series (truncated below 2^-90 relative). i = round(256 uh) comes
   // from the exact floor(512 uh): uh*256 + 0.5 could round up below a half-way point.
   int const i = (static_cast<int>(u.uh * 512.0) + 1) >> 1;
   double const c = static_cast<double>(i) * (1.0 / 256);
-  auto const& t = atan_table[i];
+  auto const& t = table[i];
   double const v = u.uh - c;  // exact: i >= 1 means uh >= 1/512
   double m, me;
   exact_product(u.uh, c, m, me);
@@ -119,7 +132,7 @@ inline atan2_expansion atan2_expand(atan2_reduced const& u) noexcept {
   double const bh = t.hi + q;  // |q| < atan(c), or c = 0
   double const be = (t.hi - bh) + q;
   double const bl = be + (qe + t.lo + dl);
-  auto const& k = atan2_quadrants[u.quadrant];
+  auto const k = atan2_quadrant_of(u.quadrant);
   double const sh = k.sign * bh, sl = k.sign * bl;
   double const zh = k.k_hi + sh;  // k = 0 or k >= pi/2 > |sh|
   double const ze = sh - (zh - k.k_hi);
@@ -130,19 +143,19 @@ inline atan2_expansion atan2_expand(atan2_reduced const& u) noexcept {
  * Rounds an expansion to double (with the sign of y) and tells whether that is the C library's
  * result: true when hi + lo is more than `slack` ULP from a rounding boundary.
  */
-inline bool atan2_round(atan2_expansion const& e, double slack, double y, double& out) noexcept {
+RSTX_HOST_DEVICE inline bool atan2_round(atan2_expansion const& e, double slack, double y, double& out) noexcept {
   double const z = e.hi + e.lo;
   double const d = (e.hi - z) + e.lo;  // exact value - z, to well below 2^-100 relative
-  auto const bits = std::bit_cast<std::uint64_t>(z);
-  double ulp = std::bit_cast<double>(bits & 0x7ff0000000000000ULL) * 0x1p-52;
+  auto const bits = bits_of(z);
+  double ulp = double_of(bits & 0x7ff0000000000000ULL) * 0x1p-52;
   if ((bits & 0x000fffffffffffffULL) == 0 && d < 0) ulp *= 0.5;  // a power of two: finer below
   out = std::copysign(z, y);
   return std::fabs(d) <= (0.5 - slack) * ulp;
 }
 
 /** Neither zero nor infinite nor NaN: the values the expansion covers. */
-inline bool atan2_ordinary(double y, double x) noexcept {
-  constexpr double inf = std::numeric_limits<double>::infinity();
+RSTX_HOST_DEVICE inline bool atan2_ordinary(double y, double x) noexcept {
+  constexpr double inf = __builtin_huge_val();
   double const ax = std::fabs(x), ay = std::fabs(y);
   return ax > 0.0 && ay > 0.0 && ax < inf && ay < inf;
 }
@@ -152,7 +165,7 @@ inline bool atan2_ordinary(double y, double x) noexcept {
   double const yd = y, xd = x;
   if (!atan2_ordinary(yd, xd)) return false;
   auto const u = atan2_reduce(yd, xd);
-  return atan2_round(atan2_expand(u), atan2_quadrants[u.quadrant].glibc_slack, yd, out);
+  return atan2_round(atan2_expand(u, atan_table), atan2_quadrant_of(u.quadrant).glibc_slack, yd, out);
 }
 
 }  // namespace detail

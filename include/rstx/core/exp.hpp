@@ -9,7 +9,7 @@
  * rounded value only when the exact value lies within 0.011 ULP of a rounding boundary.
  *
  * What this does instead, four or more at a time with AVX2 and FMA: exp(x) = 2^(k/256) exp(r)
- * with the table 2^(j/256) in double-double (src/core/exp_table.inc), r = x - k ln2/256 and a
+ * with the table 2^(j/256) in double-double (rstx/core/detail/exp_table.inc), r = x - k ln2/256 and a
  * degree-5 series, relative error below 2^-60 (0.003 ULP). The correctly rounded result is
  * returned when the value is more than exp_glibc_slack (0.03 ULP) from a rounding boundary; there
  * every exp within glibc's bound rounds the same way. Otherwise, and for |x| >= 500, NaN and
@@ -29,7 +29,7 @@ namespace detail {
 struct exp_table_row {
   double hi, lo;
 };
-/** 2^(j/256) = hi + lo, j = 0..255 (src/core/exp_table.inc). */
+/** 2^(j/256) = hi + lo, j = 0..255 (rstx/core/detail/exp_table.inc). */
 extern exp_table_row const exp_table[256];
 
 inline constexpr double exp_inv_ln2_256 = 0x1.71547652b82fep+8;  ///< 256/ln2, rounded

@@ -17,6 +17,22 @@
 
 namespace rstx {
 
+/** The bits of a double and back (std::bit_cast, which device code cannot call). */
+RSTX_HOST_DEVICE inline std::uint64_t bits_of(double x) noexcept {
+#if defined(__CUDA_ARCH__)
+  return static_cast<std::uint64_t>(__double_as_longlong(x));
+#else
+  return __builtin_bit_cast(std::uint64_t, x);
+#endif
+}
+RSTX_HOST_DEVICE inline double double_of(std::uint64_t b) noexcept {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(b));
+#else
+  return __builtin_bit_cast(double, b);
+#endif
+}
+
 /**
  * C's (int) conversion of a double (or float) as x86-64 performs it (cvttsd2si): truncation toward
  * zero, and INT_MIN for NaN or values outside the int range (undefined behaviour in C, but this is

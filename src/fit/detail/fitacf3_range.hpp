@@ -19,8 +19,9 @@
 #include "elevation.hpp"
 #include "fitacf3_math.hpp"
 #include "rstx/fit/batch.hpp"
-#if !defined(__CUDA_ARCH__)
 #include "rstx/core/atan2.hpp"
+#if defined(__CUDACC__)
+#include "rstx/core/device_math.hpp"
 #endif
 
 namespace rstx::fit::detail::fitacf3 {
@@ -176,11 +177,11 @@ RSTX_HOST_DEVICE inline void plan_record(record_params const& p, double noise_pw
   plan.err = elevation_error_beam::prepare(plan.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
 }
 
-/** atan2 of a sample as RST takes it: the C library's on the host (atan2.hpp), the device's
- *  double-precision atan2 in device code (docs/cuda.md: where the two can differ). */
+/** atan2 of a sample as RST takes it: the C library's on the host (atan2.hpp); in device code
+ *  the same double-double evaluation rounded once (device_math.hpp: where the two can differ). */
 RSTX_HOST_DEVICE inline double sample_phase(float const* iq) noexcept {
 #if defined(__CUDA_ARCH__)
-  return ::atan2(static_cast<double>(iq[1]), static_cast<double>(iq[0]));
+  return device_math::atan2_of_floats(iq[1], iq[0], device_math::tables::atan);
 #else
   return atan2_of_floats(iq[1], iq[0]);
 #endif

@@ -25,6 +25,9 @@
 #endif
 
 #include "host_device.hpp"
+#if defined(__CUDACC__)
+#include "rstx/core/device_math.hpp"
+#endif
 #if !defined(__CUDA_ARCH__)
 #include "rstx/core/exp.hpp"
 #endif
@@ -48,7 +51,8 @@ RSTX_HOST_DEVICE inline double lane_sqrt(double x) noexcept { return std::sqrt(x
 /** out[i] = exp(x[i]), i < n (out may be x). */
 RSTX_HOST_DEVICE inline void lane_exp_all(int n, double const* x, double* out) noexcept {
 #if defined(__CUDA_ARCH__)
-  for (int i = 0; i < n; ++i) out[i] = std::exp(x[i]);
+  // The C library's exp except in rare cases (device_math.hpp), not the device's less exact one.
+  for (int i = 0; i < n; ++i) out[i] = device_math::exp(x[i], device_math::tables::exp);
 #else
   exp_many(n, x, out);
 #endif
