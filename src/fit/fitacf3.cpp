@@ -224,32 +224,11 @@ void fill_power_points(record_fit& f, lag_table const& lags) {
 // ---- §8 low-power lags ------------------------------------------------------------------------
 
 void filter_low_power_lags(record_fit& f) {
-  auto const& p = f.p;
   for (auto r : f.ws.alive) {
     auto& mask = f.ws.power_mask[static_cast<std::size_t>(r)];
     auto const base = f.lag_base(r);
-    int idx[max_lags];
-    int const n = m::gather_lags(mask, idx);
-    if (p.nave <= 0 || n == 0) {  // Filter_Low_Pwr_Lags does nothing
-      for (int i = 0; i < n; ++i) f.ws.ln_pwr[base + idx[i]] = std::log(f.ws.magnitude[base + idx[i]]);
-      continue;
-    }
-    double const log_sigma_fluc = std::log(m::fluctuation_cutoff_coeff * f.pwr0(r) / std::sqrt(2 * p.nave));
-    std::int32_t cutoff_lag = p.mplgs + 1;
-    for (int i = 0; i < n; ++i) {
-      int const l = idx[i];
-      if (l > cutoff_lag) {
-        mask &= ~(std::uint64_t{1} << l);
-        continue;
-      }
-      double const ln_pwr = std::log(f.ws.magnitude[base + l]);
-      f.ws.ln_pwr[base + l] = ln_pwr;
-      // RST tests α² first; both tests are pure, and the power test is cheaper and usually false.
-      if ((ln_pwr <= log_sigma_fluc) && (1 / std::sqrt(f.ws.alpha2[base + l]) <= m::alpha_cutoff)) {
-        cutoff_lag = l;
-        mask &= ~(std::uint64_t{1} << l);
-      }
-    }
+    mask = m::filter_low_power_lags(mask, &f.ws.magnitude[base], &f.ws.alpha2[base], &f.ws.ln_pwr[base], f.pwr0(r),
+                                    f.p.nave, f.p.mplgs);
   }
 }
 
@@ -432,68 +411,22 @@ void determinations(record_fit& f, double noise_pwr, fitacf3_options const& opt)
   for (std::int32_t r = 0; r < p.nrang; ++r)
     out.pwr0_db[f.global(r)] = static_cast<float>(m::lag0_power_db(f.pwr0(r), noise_pwr));
 
-  auto& rr = out.rec[f.index];
-  rr.noise_sky = static_cast<float>(noise_pwr);
-  rr.noise_lag0 = 0.0F;
-  rr.noise_vel = 0.0F;
-  rr.tdiff_us = static_cast<float>(p.site.tdiff_us);
-  rr.fitted = static_cast<std::int32_t>(f.ws.alive.size());
+  out.rec[f.index] = m::record_result_of(p, noise_pwr, static_cast<std::int32_t>(f.ws.alive.size()));
 
   auto const conv = m::conversions::make(noise_pwr, p.tfreq_khz, p.site.vdir);
-  auto const set = [&](fit_column c, std::int64_t g, double v) { out[c][g] = static_cast<float>(v); };
   for (auto r : f.ws.alive) {
-    auto const g = f.global(r);
     auto const& fits = f.ws.fits[static_cast<std::size_t>(r)];
-    auto const& lin = fits.power.lin;
-    auto const& quad = fits.power.quad;
-    out.qflg[g] = 1;
-    set(fit_column::p_l, g, 10 * lin.a * 1 / conv.ln_to_log - conv.noise_db);
-    set(fit_column::p_l_e, g, 10 * std::sqrt(fits.power.lin_err.sigma2_a) * 1 / conv.ln_to_log);
-    set(fit_column::p_s, g, 10 * quad.a * 1 / conv.ln_to_log - conv.noise_db);
-    set(fit_column::p_s_e, g, 10 * std::sqrt(fits.power.quad_err.sigma2_a) * 1 / conv.ln_to_log);
-    double const v = fits.phase.b * conv.k_v * (1 / m::refractive_index);
-    set(fit_column::v, g, v);
-    set(fit_column::v_e, g, std::sqrt(fits.phase.sigma2_b) * conv.k_v_err * (1 / m::refractive_index));
-    double const w_l = std::fabs(lin.b) * conv.k_w_l;
-    set(fit_column::w_l, g, w_l);
-    set(fit_column::w_l_e, g, std::sqrt(fits.power.lin_err.sigma2_b) * conv.k_w_l_err);
-    double const fit_sqrt = std::sqrt(std::fabs(quad.b));
-    set(fit_column::w_s, g, fit_sqrt * conv.k_w_s);
-    set(fit_column::w_s_e, g, std::sqrt(fits.power.quad_err.sigma2_b) / 2. / fit_sqrt * conv.k_w_s);
-    set(fit_column::sd_l, g, lin.chi2);
-    set(fit_column::sd_s, g, quad.chi2);
-    set(fit_column::sd_phi, g, fits.phase.chi2);
-    out.gflg[g] = (std::fabs(v) - (m::v_max_m_s - w_l * (m::v_max_m_s / m::w_max_m_s)) < 0) ? 1 : 0;
-    out.nlag[g] = static_cast<std::int16_t>(detail::bit_count(f.ws.power_mask[static_cast<std::size_t>(r)]));
+    m::write_acf_fit(out, f.global(r), conv, fits.power, fits.phase,
+                     detail::bit_count(f.ws.power_mask[static_cast<std::size_t>(r)]));
   }
   if (p.xcf == 0) return;  // RST computes the XCF values anyway but does not write them
 
-  elevation_geometry const geom{p.site.interfer_m[0], p.site.interfer_m[1], p.site.interfer_m[2],
-                                p.site.maxbeam,       p.site.bmoff_deg,     p.site.bmsep_deg};
-  auto const v2 = detail::elevation_v2_beam::prepare(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
-  auto const v1 = detail::elevation_v1_beam::prepare(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, p.site.phidiff);
-  auto const elevation = [&](double psi) {
-    switch (opt.elevation) {
-      case elevation_method::v2: return v2.solve(psi);
-      case elevation_method::v1: return v1.solve(psi);
-      case elevation_method::goose: return elevation_goose(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, psi);
-    }
-    return v2.solve(psi);
-  };
-  auto const err = m::elevation_error_beam::prepare(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
+  auto const plan = m::elevation_plan::make(p);
+  auto const elevation = [&](double psi) { return plan.solve(opt.elevation, p, psi); };
   for (auto r : f.ws.alive) {
-    auto const g = f.global(r);
-    auto& xfit = f.ws.fits[static_cast<std::size_t>(r)].xcf;
     auto const* xcf = f.xcf(r);
-    // set_xcf_phi0: lag-table row 0 of the raw XCF, and the fitted intercept, times phidiff.
-    double const phi0 = atan2_of_floats(xcf[1], xcf[0]) * p.site.phidiff;
-    xfit.a *= p.site.phidiff;
-    set(fit_column::phi0, g, phi0);
-    set(fit_column::elv, g, elevation(phi0));
-    set(fit_column::elv_fitted, g, elevation(xfit.a));
-    set(fit_column::elv_error, g, err.error_deg(xfit.a, xfit.sigma2_a));
-    set(fit_column::phi0_e, g, std::sqrt(xfit.sigma2_a));
-    set(fit_column::x_sd_phi, g, xfit.chi2);
+    m::write_xcf_fit(out, f.global(r), atan2_of_floats(xcf[1], xcf[0]), f.ws.fits[static_cast<std::size_t>(r)].xcf,
+                     p.site.phidiff, elevation, plan.err);
   }
 }
 

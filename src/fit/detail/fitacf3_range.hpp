@@ -150,7 +150,117 @@ RSTX_HOST_DEVICE inline std::uint64_t tx_overlap(tx_samples const& tx, lag_table
   return bad;
 }
 
+// ---- per-range steps shared with the CPU stages (fitacf3.cpp) ------------------------------------
+
+/**
+ * Filter_Low_Pwr_Lags (§8) of one range: takes ln|R| of its power lags (arrays by lag-table row)
+ * and drops, from the first lag whose power is within the fluctuation level and whose α² is low,
+ * that lag and every later one. Returns the power lags left. Does nothing but the logarithms when
+ * nave <= 0 or there are no power lags.
+ */
+RSTX_HOST_DEVICE inline std::uint64_t filter_low_power_lags(std::uint64_t mask, double const* magnitude,
+                                                           double const* alpha2, double* ln_pwr, double pwr0,
+                                                           std::int32_t nave, std::int32_t mplgs) noexcept {
+  int idx[max_lags];
+  int const n = gather_lags(mask, idx);
+  if (nave <= 0 || n == 0) {
+    for (int i = 0; i < n; ++i) ln_pwr[idx[i]] = std::log(magnitude[idx[i]]);
+    return mask;
+  }
+  double const log_sigma_fluc = std::log(fluctuation_cutoff_coeff * pwr0 / std::sqrt(static_cast<double>(2 * nave)));
+  std::int32_t cutoff_lag = mplgs + 1;
+  for (int i = 0; i < n; ++i) {
+    int const l = idx[i];
+    if (l > cutoff_lag) {
+      mask &= ~(std::uint64_t{1} << l);
+      continue;
+    }
+    ln_pwr[l] = std::log(magnitude[l]);
+    // RST tests α² first; both tests are pure, and the power test is cheaper and usually false.
+    if ((ln_pwr[l] <= log_sigma_fluc) && (1 / std::sqrt(alpha2[l]) <= alpha_cutoff)) {
+      cutoff_lag = l;
+      mask &= ~(std::uint64_t{1} << l);
+    }
+  }
+  return mask;
+}
+
+/** The fitted values of a range (§14 determinations, the ACF part): qflg, gflg, nlag, p_l ... sd_phi. */
+RSTX_HOST_DEVICE inline void write_acf_fit(fit_batch_view const& out, std::int64_t g, conversions const& conv,
+                                           power_fits const& power, line_fit const& phase, int n_power) noexcept {
+  auto const set = [&](fit_column c, double v) { out[c][g] = static_cast<float>(v); };
+  auto const& lin = power.lin;
+  auto const& quad = power.quad;
+  out.qflg[g] = 1;
+  set(fit_column::p_l, 10 * lin.a * 1 / conv.ln_to_log - conv.noise_db);
+  set(fit_column::p_l_e, 10 * std::sqrt(power.lin_err.sigma2_a) * 1 / conv.ln_to_log);
+  set(fit_column::p_s, 10 * quad.a * 1 / conv.ln_to_log - conv.noise_db);
+  set(fit_column::p_s_e, 10 * std::sqrt(power.quad_err.sigma2_a) * 1 / conv.ln_to_log);
+  double const v = phase.b * conv.k_v * (1 / refractive_index);
+  set(fit_column::v, v);
+  set(fit_column::v_e, std::sqrt(phase.sigma2_b) * conv.k_v_err * (1 / refractive_index));
+  double const w_l = std::fabs(lin.b) * conv.k_w_l;
+  set(fit_column::w_l, w_l);
+  set(fit_column::w_l_e, std::sqrt(power.lin_err.sigma2_b) * conv.k_w_l_err);
+  double const fit_sqrt = std::sqrt(std::fabs(quad.b));
+  set(fit_column::w_s, fit_sqrt * conv.k_w_s);
+  set(fit_column::w_s_e, std::sqrt(power.quad_err.sigma2_b) / 2. / fit_sqrt * conv.k_w_s);
+  set(fit_column::sd_l, lin.chi2);
+  set(fit_column::sd_s, quad.chi2);
+  set(fit_column::sd_phi, phase.chi2);
+  out.gflg[g] = (std::fabs(v) - (v_max_m_s - w_l * (v_max_m_s / w_max_m_s)) < 0) ? 1 : 0;
+  out.nlag[g] = static_cast<std::int16_t>(n_power);
+}
+
+/**
+ * The XCF values of a fitted range (§14: set_xcf_phi0 and the elevations): phi0 from lag-table row
+ * 0 of the raw XCF (its atan2 `raw_phi0`) and the fitted intercept, both times phidiff; elevation
+ * converts a phase to an angle with the run's routine.
+ */
+template <class Elevation>
+RSTX_HOST_DEVICE inline void write_xcf_fit(fit_batch_view const& out, std::int64_t g, double raw_phi0, line_fit xfit,
+                                           double phidiff, Elevation const& elevation,
+                                           elevation_error_beam const& err) noexcept {
+  auto const set = [&](fit_column c, double v) { out[c][g] = static_cast<float>(v); };
+  double const phi0 = raw_phi0 * phidiff;
+  xfit.a *= phidiff;
+  set(fit_column::phi0, phi0);
+  set(fit_column::elv, elevation(phi0));
+  set(fit_column::elv_fitted, elevation(xfit.a));
+  set(fit_column::elv_error, err.error_deg(xfit.a, xfit.sigma2_a));
+  set(fit_column::phi0_e, std::sqrt(xfit.sigma2_a));
+  set(fit_column::x_sd_phi, xfit.chi2);
+}
+
 // ---- the record plan and the range fit ---------------------------------------------------------
+
+/** The elevation routines' constants for a record (with xcf != 0), and the conversion with the
+ *  run's routine. */
+struct elevation_plan {
+  elevation_geometry geom;
+  elevation_v2_beam v2;
+  elevation_v1_beam v1;
+  elevation_error_beam err;
+
+  RSTX_HOST_DEVICE static elevation_plan make(record_params const& p) noexcept {
+    elevation_plan e;
+    e.geom = {p.site.interfer_m[0], p.site.interfer_m[1], p.site.interfer_m[2],
+              p.site.maxbeam,       p.site.bmoff_deg,     p.site.bmsep_deg};
+    e.v2 = elevation_v2_beam::prepare(e.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
+    e.v1 = elevation_v1_beam::prepare(e.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, p.site.phidiff);
+    e.err = elevation_error_beam::prepare(e.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
+    return e;
+  }
+  /** The elevation angle of phase psi with the run's routine. */
+  [[nodiscard]] RSTX_HOST_DEVICE double solve(elevation_method method, record_params const& p, double psi) const noexcept {
+    switch (method) {
+      case elevation_method::v2: return v2.solve(psi);
+      case elevation_method::v1: return v1.solve(psi);
+      case elevation_method::goose: return elevation_goose(geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, psi);
+    }
+    return v2.solve(psi);
+  }
+};
 
 /** What every range of a record shares, computed once per record. */
 struct record_plan {
@@ -158,10 +268,7 @@ struct record_plan {
   tx_samples tx;
   double noise_pwr = 0;
   conversions conv;
-  elevation_geometry geom;
-  elevation_v2_beam v2;
-  elevation_v1_beam v1;
-  elevation_error_beam err;
+  elevation_plan elevation;  ///< set only when the record has xcf != 0
 };
 
 RSTX_HOST_DEVICE inline void plan_record(record_params const& p, double noise_pwr, record_plan& plan) noexcept {
@@ -169,12 +276,7 @@ RSTX_HOST_DEVICE inline void plan_record(record_params const& p, double noise_pw
   find_tx_samples(p, plan.tx);
   plan.noise_pwr = noise_pwr;
   plan.conv = conversions::make(noise_pwr, p.tfreq_khz, p.site.vdir);
-  if (p.xcf == 0) return;
-  plan.geom = {p.site.interfer_m[0], p.site.interfer_m[1], p.site.interfer_m[2],
-               p.site.maxbeam,       p.site.bmoff_deg,     p.site.bmsep_deg};
-  plan.v2 = elevation_v2_beam::prepare(plan.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
-  plan.v1 = elevation_v1_beam::prepare(plan.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, p.site.phidiff);
-  plan.err = elevation_error_beam::prepare(plan.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us);
+  if (p.xcf != 0) plan.elevation = elevation_plan::make(p);
 }
 
 /** atan2 of a sample as RST takes it: the C library's on the host (atan2.hpp); in device code
@@ -185,17 +287,6 @@ RSTX_HOST_DEVICE inline double sample_phase(float const* iq) noexcept {
 #else
   return atan2_of_floats(iq[1], iq[0]);
 #endif
-}
-
-/** Converts a fitted XCF phase to an elevation angle with the run's routine. */
-RSTX_HOST_DEVICE inline double elevation_of(record_plan const& plan, record_params const& p, elevation_method method,
-                                            double psi) noexcept {
-  switch (method) {
-    case elevation_method::v2: return plan.v2.solve(psi);
-    case elevation_method::v1: return plan.v1.solve(psi);
-    case elevation_method::goose: return elevation_goose(plan.geom, p.bmnum, p.tfreq_khz, p.site.tdiff_us, psi);
-  }
-  return plan.v2.solve(psi);
 }
 
 /**
@@ -242,28 +333,7 @@ RSTX_HOST_DEVICE inline bool fit_range(acf_batch_view const& in, record_params c
   }
 
   // §8 Filter_Low_Pwr_Lags
-  {
-    int const n = gather_lags(power_mask, idx);
-    if (p.nave <= 0 || n == 0) {
-      for (int i = 0; i < n; ++i) ln_pwr[idx[i]] = std::log(magnitude[idx[i]]);
-    } else {
-      double const log_sigma_fluc =
-          std::log(fluctuation_cutoff_coeff * pwr / std::sqrt(static_cast<double>(2 * p.nave)));
-      std::int32_t cutoff_lag = p.mplgs + 1;
-      for (int i = 0; i < n; ++i) {
-        int const l = idx[i];
-        if (l > cutoff_lag) {
-          power_mask &= ~(std::uint64_t{1} << l);
-          continue;
-        }
-        ln_pwr[l] = std::log(magnitude[l]);
-        if ((ln_pwr[l] <= log_sigma_fluc) && (1 / std::sqrt(alpha2[l]) <= alpha_cutoff)) {
-          cutoff_lag = l;
-          power_mask &= ~(std::uint64_t{1} << l);
-        }
-      }
-    }
-  }
+  power_mask = filter_low_power_lags(power_mask, magnitude, alpha2, ln_pwr, pwr, p.nave, p.mplgs);
 
   // §9 Filter_Bad_ACFs: too few power lags, or every power lag of the same power
   int const n_power = gather_lags(power_mask, idx);
@@ -316,40 +386,10 @@ RSTX_HOST_DEVICE inline bool fit_range(acf_batch_view const& in, record_params c
   if (phase.b == 0.0 || power.lin.b == 0.0 || power.quad.b == 0.0) return false;
 
   // §14 determinations
-  auto const& conv = plan.conv;
-  auto const set = [&](fit_column c, double v) { out[c][g] = static_cast<float>(v); };
-  auto const& lin = power.lin;
-  auto const& quad = power.quad;
-  out.qflg[g] = 1;
-  set(fit_column::p_l, 10 * lin.a * 1 / conv.ln_to_log - conv.noise_db);
-  set(fit_column::p_l_e, 10 * std::sqrt(power.lin_err.sigma2_a) * 1 / conv.ln_to_log);
-  set(fit_column::p_s, 10 * quad.a * 1 / conv.ln_to_log - conv.noise_db);
-  set(fit_column::p_s_e, 10 * std::sqrt(power.quad_err.sigma2_a) * 1 / conv.ln_to_log);
-  double const v = phase.b * conv.k_v * (1 / refractive_index);
-  set(fit_column::v, v);
-  set(fit_column::v_e, std::sqrt(phase.sigma2_b) * conv.k_v_err * (1 / refractive_index));
-  double const w_l = std::fabs(lin.b) * conv.k_w_l;
-  set(fit_column::w_l, w_l);
-  set(fit_column::w_l_e, std::sqrt(power.lin_err.sigma2_b) * conv.k_w_l_err);
-  double const fit_sqrt = std::sqrt(std::fabs(quad.b));
-  set(fit_column::w_s, fit_sqrt * conv.k_w_s);
-  set(fit_column::w_s_e, std::sqrt(power.quad_err.sigma2_b) / 2. / fit_sqrt * conv.k_w_s);
-  set(fit_column::sd_l, lin.chi2);
-  set(fit_column::sd_s, quad.chi2);
-  set(fit_column::sd_phi, phase.chi2);
-  out.gflg[g] = (std::fabs(v) - (v_max_m_s - w_l * (v_max_m_s / w_max_m_s)) < 0) ? 1 : 0;
-  out.nlag[g] = static_cast<std::int16_t>(n_power);
+  write_acf_fit(out, g, plan.conv, power, phase, n_power);
   if (p.xcf == 0) return true;  // RST computes the XCF values anyway but does not write them
-
-  // set_xcf_phi0: lag-table row 0 of the raw XCF, and the fitted intercept, times phidiff.
-  double const phi0 = sample_phase(xcf) * p.site.phidiff;
-  xfit.a *= p.site.phidiff;
-  set(fit_column::phi0, phi0);
-  set(fit_column::elv, elevation_of(plan, p, method, phi0));
-  set(fit_column::elv_fitted, elevation_of(plan, p, method, xfit.a));
-  set(fit_column::elv_error, plan.err.error_deg(xfit.a, xfit.sigma2_a));
-  set(fit_column::phi0_e, std::sqrt(xfit.sigma2_a));
-  set(fit_column::x_sd_phi, xfit.chi2);
+  auto const elevation = [&](double psi) { return plan.elevation.solve(method, p, psi); };
+  write_xcf_fit(out, g, sample_phase(xcf), xfit, p.site.phidiff, elevation, plan.elevation.err);
   return true;
 }
 
