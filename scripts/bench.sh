@@ -45,6 +45,10 @@ echo "== FITACF 3.0 stage by stage (bench/fit/fitacf3_bench.cpp)"
 "$bin/rstx_bench_fitacf3" --file "$raw" --benchmark_counters_tabular=true
 
 echo
+echo "== FITACF 3.0 on a CUDA device against the CPU backend (bench/fit/fitacf3_cuda_bench.cpp; CPU only without a GPU)"
+"$bin/rstx_bench_fitacf3_cuda" --file "$raw" --runs 5
+
+echo
 echo "== FITACF 2.5 (bench/fit/fitacf25_bench.cpp)"
 "$bin/rstx_bench_fitacf25" --file "$raw" "${rst_args[@]}" --benchmark_counters_tabular=true
 

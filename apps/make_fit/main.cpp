@@ -80,7 +80,7 @@ int run(int argc, char** argv, std::string& input_name) {
     } else if (auto opened = cuda::open_fitacf3({.device = cli.device}); opened) {
       device = std::move(*opened);
     } else {
-      why_not = opened.error().message();
+      why_not = opened.error().what;
     }
     if (!device && wanted) {
       fmt::print(stderr, "{}: --backend cuda: {}; use --backend cpu or auto\n", program, why_not);

@@ -67,8 +67,8 @@ result<void> check_grid_options(std::string const& options) {
 struct flag_settings {
   std::string config_file;
   std::string inbox, out, state, archive, tables, log_file, log_level;
-  std::optional<int> workers, threads_per_job;
-  std::string fit_algorithm, grid_options, compress, after_success;
+  std::optional<int> workers, threads_per_job, device;
+  std::string fit_algorithm, grid_options, compress, after_success, backend;
   std::optional<double> rescan, settle, grid_delay, job_timeout, shutdown_timeout;
   std::optional<std::string> metrics_listen;
   bool no_grids = false;
@@ -100,6 +100,8 @@ struct flag_settings {
     if (!log_level.empty()) c.log_level = log_level;
     if (workers) c.workers = *workers;
     if (threads_per_job) c.threads_per_job = *threads_per_job;
+    if (!backend.empty()) c.backend = backend;
+    if (device) c.device = *device;
     if (!fit_algorithm.empty()) {
       auto a = parse_algorithm(fit_algorithm);
       if (!a) return unexpected(error(errc::invalid_argument, fmt::format("--fit-algorithm {}: use fitacf3 or fitacf2", fit_algorithm)));
@@ -134,6 +136,9 @@ void add_common_flags(CLI::App* cmd, flag_settings& f, bool watch) {
   cmd->add_option("--out", f.out, "folder of the products (fitacf, daily grids)");
   cmd->add_option("--state", f.state, "folder of the ledger, quarantine and (by default) archive");
   cmd->add_option("--fit-algorithm", f.fit_algorithm, "fitacf3 (default) or fitacf2");
+  cmd->add_option("--backend", f.backend, "where FITACF 3.0 runs: cpu (default), cuda or auto (docs/cuda.md)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  cmd->add_option("--device", f.device, "CUDA device for --backend cuda or auto (default 0)")->check(CLI::Range(0, 1023));
   cmd->add_option("--grid-options", f.grid_options, "make_grid's flags for the daily grids (default \"-xtd\")");
   cmd->add_option("--compress", f.compress, "products: none (default) or bz2");
   cmd->add_option("--tables", f.tables, "rstx tables folder (default: rstx's own)");

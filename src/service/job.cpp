@@ -161,7 +161,7 @@ json fit_job(json const& rq) {
     auto opened = cuda::open_fitacf3({.device = rq.value("device", 0)});
     if (opened) device = std::move(*opened);
     else if (backend == "cuda")
-      return failure(failure_kind::transient, error(errc::cuda, "backend cuda: " + opened.error().message()));
+      return failure(failure_kind::transient, error(errc::cuda, "backend cuda: " + opened.error().what));
   }
   if (device) sopt.chunk_records = 1024;
   fit::thread_pool pool(threads);

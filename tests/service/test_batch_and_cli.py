@@ -182,3 +182,31 @@ def test_flags_win_over_the_file_and_status_reads_it(tmp_path, archive):
     finally:
         lock_holder.send_signal(signal.SIGTERM)
         assert lock_holder.wait(30) == 0
+
+
+def gpu_usable():
+    probe = subprocess.run([str(BIN / "make_fit"), "-fitacf3", "--backend", "cuda", str(REPO / "tests/data/fit/fitacf3/bks_24beams.rawacf")],
+                           env=ENV, capture_output=True)
+    return probe.returncode != 4
+
+
+def test_backend_auto_fits_on_the_cpu_and_cuda_without_a_gpu_fails_the_file(archive, tmp_path):
+    # Without a GPU: auto gives make_fit's CPU product; cuda fails the file as the machine's problem
+    # (transient, retried up to max_attempts), naming the backend. (On a GPU: scripts/gpu-check.sh.)
+    if gpu_usable():
+        pytest.skip("a usable GPU: the CUDA products are checked by scripts/gpu-check.sh")
+    root, files = archive
+    out, state = tmp_path / "out", tmp_path / "state"
+    r = batch("--backend", "auto", "--no-grids", "--out", out, "--state", state, files[0])
+    assert r.returncode == 0, r.stderr
+    stem = files[0].name.split(".rawacf")[0]
+    assert (out / f"{stem}.fitacf").read_bytes() == make_fit_direct(files[0], tmp_path / "ref")
+    config = tmp_path / "cuda.toml"
+    config.write_text('[processing]\nbackend = "cuda"\n[limits]\nmax_attempts = 1\n')
+    out2, state2 = tmp_path / "out2", tmp_path / "state2"
+    r = batch("--config", config, "--no-grids", "--out", out2, "--state", state2, files[0])
+    assert r.returncode != 0, r.stderr
+    rows = ledger_rows(state2)
+    assert [x["state"] for x in rows] == ["failed"]
+    assert "backend cuda" in rows[0]["error"] and "no CUDA device" in rows[0]["error"]
+    assert not (out2 / f"{stem}.fitacf").exists()
