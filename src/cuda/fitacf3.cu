@@ -225,7 +225,8 @@ class device_fitter_impl final : public fitacf3_device {
 
     // Slices of whole records.
     int const wanted = std::max(1, std::min(opt_.slices, in.n_rec / std::max(1, opt_.min_slice_records)));
-    slots_.resize(static_cast<std::size_t>(wanted));
+    // Never shrinks: the slots own their events.
+    if (slots_.size() < static_cast<std::size_t>(wanted)) slots_.resize(static_cast<std::size_t>(wanted));
     double stage = 0;
     std::int32_t begin = 0;
     for (int s = 0; s < wanted; ++s) {
@@ -237,7 +238,8 @@ class device_fitter_impl final : public fitacf3_device {
         return unexpected(std::move(r.error()));
       begin = end;
     }
-    for (auto& slot : slots_) {
+    for (int s = 0; s < wanted; ++s) {
+      auto const& slot = slots_[static_cast<std::size_t>(s)];
       RSTX_CUDA_TRY(cudaEventSynchronize(slot.copied_out));
       float ms = 0;
       RSTX_CUDA_TRY(cudaEventElapsedTime(&ms, slot.start, slot.copied_in));
