@@ -3,8 +3,8 @@
 #
 #   scripts/gpu-check.sh prepare [RST_DIR]   here: builds, then gathers into .gpu/ what the GPU
 #                                             machine needs (static programs, test binaries, the
-#                                             tables, the shared data; RST's make_fit from
-#                                             RST_DIR/bin when given), under 64 MiB
+#                                             shared data; RST's make_fit from RST_DIR/bin when
+#                                             given); with the tracked tree, under 64 MiB
 #   scripts/gpu-check.sh run [OUT_DIR]       on the GPU machine, from the repository root with .gpu/
 #                                             beside it: needs only the NVIDIA driver and bzip2
 #
@@ -32,16 +32,16 @@ prepare() {
   fi
   rm -rf "$stage"
   mkdir -p "$stage/bin" "$stage/shared/data" "$stage/rst"
-  for p in "${programs[@]}"; do cp "build/bin/$p" "$stage/bin/"; done
-  cp -r build/share "$stage/share"  # the tables, found beside the programs
+  for p in "${programs[@]}"; do strip -o "$stage/bin/$p" "build/bin/$p"; done
   cp -r ../shared/data/real ../shared/data/synth "$stage/shared/data/"
   if [[ -n $rst_dir ]]; then
     cp "$rst_dir/bin/make_fit" "$stage/rst/make_fit"
   fi
+  # What travels: the tracked tree (the tables included: `run` reads them from tables/) and .gpu/.
   local size
-  size=$(du -sm "$stage" | cut -f1)
-  echo "gpu-check: $stage holds ${size} MiB (the device tool carries 64 MiB in all)"
-  if ((size > 60)); then
+  size=$(( ($(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1) + $(du -sb "$stage" | cut -f1)) >> 20 ))
+  echo "gpu-check: the tree and $stage come to ${size} MiB (the device tool carries 64 MiB in all)"
+  if ((size > 62)); then
     echo "gpu-check: too large to carry" >&2
     exit 1
   fi
@@ -70,7 +70,7 @@ run() {
   local report=$out/gpu-report.md
   rm -rf "$work"
   mkdir -p "$work"
-  export RSTX_SHARED=$PWD/$stage/shared
+  export RSTX_SHARED=$PWD/$stage/shared RSTX_TABLES=$PWD/tables
   # The test binaries name the source tree they were built from (test data under tests/data).
   local built_in
   built_in=$(strings "$bin/rstx_fit_tests" | grep -m1 -o '/[^ ]*/tests/data/fit/fitacf3' | sed 's|/tests/data/fit/fitacf3||' || true)
@@ -154,7 +154,7 @@ run() {
     sed 's/^/    /' | tee -a "$report"
   local rst=()
   if [[ -x $stage/rst/make_fit ]]; then
-    local tables=$PWD/$stage/share/rstx/tables
+    local tables=$RSTX_TABLES
     export SD_RADAR=$tables/radar.dat SD_HDWPATH=$tables/hdw/ SD_TDIFFPATH=$tables/tdiff/
     rst=("$stage/rst/make_fit" -fitacf3)
   fi
