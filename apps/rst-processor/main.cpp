@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <glob.h>
@@ -13,7 +12,6 @@
 #include <iterator>
 #include <set>
 #include <string>
-#include <sys/file.h>
 #include <unistd.h>
 #include <vector>
 
@@ -143,41 +141,6 @@ void add_common_flags(CLI::App* cmd, flag_settings& f, bool watch) {
   cmd->add_option("--shutdown-timeout", f.shutdown_timeout, "seconds running work may take to finish at SIGTERM")->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--log-file", f.log_file, "JSON log lines to this file (default: standard error)");
   cmd->add_option("--log-level", f.log_level, "debug, info (default), warn or error");
-}
-
-/** Holds an exclusive lock on `path` (<state>/lock) for the process's life: one processor per ledger. */
-result<int> lock_state(fs::path const& path) {
-  auto const state = path.parent_path();
-  int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return unexpected(os_failure("cannot open the lock file", errno).at(path.string()));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char buf[32] = {};
-    [[maybe_unused]] auto n = ::pread(fd, buf, sizeof buf - 1, 0);
-    ::close(fd);
-    return unexpected(error(errc::io, fmt::format("another rst-processor (pid {}) is using this state folder", std::string(buf).empty() ? "?" : buf)).at(state.string()));
-  }
-  auto const pid = std::to_string(::getpid());
-  if (::ftruncate(fd, 0) == 0) [[maybe_unused]] auto n = ::pwrite(fd, pid.data(), pid.size(), 0);
-  return fd;
-}
-
-/** What a run holds for its life: the state folder's lock and its ledger. */
-struct opened_state {
-  int lock_fd = -1;
-  std::optional<ledger> db;
-};
-
-/** Creates the folders, takes the lock and opens the ledger (errors are I/O: exit status 3). */
-result<opened_state> open_state(config const& cfg, bool with_inbox) {
-  if (auto r = processor::prepare_directories(cfg, with_inbox); !r) return unexpected(r.error());
-  auto lock = lock_state(cfg.lock_path());
-  if (!lock) return unexpected(lock.error());
-  auto db = ledger::open(cfg.ledger_path());
-  if (!db) return unexpected(db.error());
-  opened_state st;
-  st.lock_fd = *lock;
-  st.db.emplace(std::move(*db));
-  return st;
 }
 
 void block_service_signals() {
