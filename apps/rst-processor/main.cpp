@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <glob.h>
@@ -13,7 +12,6 @@
 #include <iterator>
 #include <set>
 #include <string>
-#include <sys/file.h>
 #include <unistd.h>
 #include <vector>
 
@@ -148,41 +146,6 @@ void add_common_flags(CLI::App* cmd, flag_settings& f, bool watch) {
   cmd->add_option("--shutdown-timeout", f.shutdown_timeout, "seconds running work may take to finish at SIGTERM")->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--log-file", f.log_file, "JSON log lines to this file (default: standard error)");
   cmd->add_option("--log-level", f.log_level, "debug, info (default), warn or error");
-}
-
-/** Holds an exclusive lock on `path` (<state>/lock) for the process's life: one processor per ledger. */
-result<int> lock_state(fs::path const& path) {
-  auto const state = path.parent_path();
-  int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return unexpected(os_failure("cannot open the lock file", errno).at(path.string()));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char buf[32] = {};
-    [[maybe_unused]] auto n = ::pread(fd, buf, sizeof buf - 1, 0);
-    ::close(fd);
-    return unexpected(error(errc::io, fmt::format("another rst-processor (pid {}) is using this state folder", std::string(buf).empty() ? "?" : buf)).at(state.string()));
-  }
-  auto const pid = std::to_string(::getpid());
-  if (::ftruncate(fd, 0) == 0) [[maybe_unused]] auto n = ::pwrite(fd, pid.data(), pid.size(), 0);
-  return fd;
-}
-
-/** What a run holds for its life: the state folder's lock and its ledger. */
-struct opened_state {
-  int lock_fd = -1;
-  std::optional<ledger> db;
-};
-
-/** Creates the folders, takes the lock and opens the ledger (errors are I/O: exit status 3). */
-result<opened_state> open_state(config const& cfg, bool with_inbox) {
-  if (auto r = processor::prepare_directories(cfg, with_inbox); !r) return unexpected(r.error());
-  auto lock = lock_state(cfg.lock_path());
-  if (!lock) return unexpected(lock.error());
-  auto db = ledger::open(cfg.ledger_path());
-  if (!db) return unexpected(db.error());
-  opened_state st;
-  st.lock_fd = *lock;
-  st.db.emplace(std::move(*db));
-  return st;
 }
 
 void block_service_signals() {
@@ -468,49 +431,23 @@ std::string self_program() {
   return ec ? std::string(program) : p.string();
 }
 
-/** Writes the scripts of one submission and hands them to sbatch (or prints them). */
-int submit_jobs(fs::path const& state, config const& cfg, std::vector<int> const& shards, bool grids, bool dry_run) {
-  slurm::script_request req{self_program(), state, cfg.slurm, slurm::array_spec(shards)};
-  auto const array_text = slurm::array_script(req);
-  auto const grid_text = slurm::grid_script(req);
+/** Prints the scripts of one submission (dry run) or submits it and prints its job ids. */
+int submit_jobs(slurm::submission_plan const& plan, bool dry_run) {
+  auto const& dependency = plan.request.settings.grid_dependency;
   if (dry_run) {
-    if (!shards.empty()) fmt::print("# ---- array job: {} task(s), shards {}\n{}", shards.size(), req.array, array_text);
-    if (grids)
-      fmt::print("# ---- grid job: sbatch --dependency={}:<array job> --kill-on-invalid-dep=yes\n{}", cfg.slurm.grid_dependency, grid_text);
+    if (!plan.shards.empty()) fmt::print("# ---- array job: {} task(s), shards {}\n{}", plan.shards.size(), plan.request.array, plan.array_text);
+    if (plan.grids) fmt::print("# ---- grid job: sbatch --dependency={}:<array job> --kill-on-invalid-dep=yes\n{}", dependency, plan.grid_text);
     return 0;
   }
-  auto previous = slurm::read_submissions(state);
-  if (!previous) return fail(previous.error(), 3);
-  auto const n = previous->size() + 1;
-  slurm::submission sub;
-  sub.submitted = static_cast<double>(std::time(nullptr));
-  sub.shards = shards;
-  int status = 0;
-  if (!shards.empty()) {
-    auto const script = state / "slurm" / fmt::format("submit-{}-array.sh", n);
-    if (auto w = write_file_atomically(script, array_text); !w) return fail(w.error(), 3);
-    auto id = slurm::sbatch(script, {});
-    if (!id) return fail(id.error(), 3);
-    sub.array_job = *id;
-    fmt::print("array job {} ({} task(s), shards {})\n", *id, shards.size(), req.array);
-  }
-  if (grids) {
-    auto const script = state / "slurm" / fmt::format("submit-{}-grid.sh", n);
-    std::vector<std::string> extra;
-    if (!sub.array_job.empty()) extra = {fmt::format("--dependency={}:{}", cfg.slurm.grid_dependency, sub.array_job), "--kill-on-invalid-dep=yes"};
-    if (auto w = write_file_atomically(script, grid_text); !w) {
-      (void)fail(w.error(), 3);
-      status = 3;
-    } else if (auto id = slurm::sbatch(script, extra); !id) {
-      (void)fail(id.error(), 3);
-      status = 3;
-    } else {
-      sub.grid_job = *id;
-      fmt::print("grid job {}{}\n", *id, sub.array_job.empty() ? "" : fmt::format(" (after {} of {})", cfg.slurm.grid_dependency, sub.array_job));
-    }
-  }
-  if (auto r = slurm::append_submission(state, sub); !r) return fail(r.error(), 3);
-  return status;
+  auto s = slurm::submit(plan);
+  if (!s) return fail(s.error(), 3);
+  auto const& rec = s->record;
+  if (!rec.array_job.empty()) fmt::print("array job {} ({} task(s), shards {})\n", rec.array_job, plan.shards.size(), plan.request.array);
+  if (s->grid_error) (void)fail(*s->grid_error, 3);
+  else if (!rec.grid_job.empty())
+    fmt::print("grid job {}{}\n", rec.grid_job, rec.array_job.empty() ? "" : fmt::format(" (after {} of {})", dependency, rec.array_job));
+  if (s->record_error) return fail(*s->record_error, 3);
+  return s->grid_error ? 3 : 0;
 }
 
 int run_slurm_submit(flag_settings const& flags, slurm_flags const& sflags, std::vector<std::string> const& args, std::string const& list_file) {
@@ -519,276 +456,112 @@ int run_slurm_submit(flag_settings const& flags, slurm_flags const& sflags, std:
   if (auto r = sflags.apply(cfg->slurm); !r) return fail(r.error(), 1);
   if (auto v = validate(*cfg, false, check_grid_options); !v) return fail(v.error(), 1);
   std::vector<std::string> problems;
-  auto paths = expand_inputs(args, list_file, problems);
-  std::vector<slurm::planned_file> files;
-  for (auto const& p : paths) {
-    std::error_code ec;
-    auto const abs = fs::absolute(p, ec).lexically_normal();
-    auto const size = fs::file_size(abs, ec);
-    if (ec || !fs::is_regular_file(abs)) {
-      problems.push_back(fmt::format("{}: {}", abs.string(), ec ? ec.message() : "not a regular file"));
-      continue;
-    }
-    auto key = parse_superdarn_name(abs.filename().string());
-    files.push_back({abs.string(), static_cast<std::int64_t>(size), key ? key->grid_key() : std::string()});
-  }
+  auto inputs = slurm::plan_inputs(expand_inputs(args, list_file, problems));
+  problems.insert(problems.end(), inputs.problems.begin(), inputs.problems.end());
   for (auto const& p : problems) fmt::print(stderr, "{}: {}\n", program, p);
   if (!problems.empty()) return fail("nothing submitted: fix the inputs above first", 2);
-  if (files.empty()) return fail("no input files (give files, folders or globs, or --from-list FILE)", 1);
-  slurm::manifest m;
-  m.created = static_cast<double>(std::time(nullptr));
-  m.shards = slurm::split(std::move(files), cfg->slurm.tasks);
+  if (inputs.files.empty()) return fail("no input files (give files, folders or globs, or --from-list FILE)", 1);
+  auto const m = slurm::plan_shards(std::move(inputs.files), cfg->slurm.tasks);
   for (auto const& s : m.shards) fmt::print(stderr, "{}: shard {}: {} files, {}\n", program, s.index, s.files.size(), human_bytes(static_cast<double>(s.bytes)));
   std::vector<int> all;
   for (auto const& s : m.shards) all.push_back(s.index);
-  if (sflags.dry_run) return submit_jobs(cfg->state, *cfg, all, cfg->daily_grids, true);
-  if (auto r = processor::prepare_directories(*cfg, false); !r) return fail(r.error(), 3);
-  for (auto const* d : {"slurm", "shards", "logs"}) {
-    std::error_code ec;
-    fs::create_directories(cfg->state / d, ec);
-    if (ec) return fail(error(errc::io, ec.message()).at((cfg->state / d).string()), 3);
-  }
+  auto const plan = slurm::plan_submission(self_program(), cfg->state, *cfg, all, cfg->daily_grids);
+  if (sflags.dry_run) return submit_jobs(plan, true);
+  if (auto r = slurm::prepare_state(*cfg); !r) return fail(r.error(), 3);
   if (auto r = slurm::write_manifest(cfg->state, m); !r) return fail(r.error(), 1);
-  if (auto r = write_file_atomically(slurm::config_path(cfg->state), to_toml(*cfg)); !r) return fail(r.error(), 3);
-  int const status = submit_jobs(cfg->state, *cfg, all, cfg->daily_grids, false);
+  if (auto r = slurm::save_config(*cfg); !r) return fail(r.error(), 3);
+  int const status = submit_jobs(plan, false);
   if (status != 0) fmt::print(stderr, "{}: the plan is saved; `rst-processor slurm resubmit --state {}` submits what is not done\n", program, cfg->state.string());
   return status;
 }
 
-/** The settings a submission saved, for its tasks, grid job and resubmissions. */
-result<config> saved_config(fs::path const& state) {
-  auto c = load_config(slurm::config_path(state), {}, check_grid_options);
-  if (!c) return c;
-  c->state = fs::absolute(state).lexically_normal();
-  return c;
-}
-
-int cpus_from_slurm(config const& cfg) {
-  if (char const* c = std::getenv("SLURM_CPUS_PER_TASK"); c != nullptr && std::atoi(c) > 0) return std::atoi(c);
-  return cfg.slurm.cpus_per_task;
-}
-
 int run_slurm_task(fs::path const& state, std::optional<int> shard_flag) {
-  auto cfg = saved_config(state);
+  auto const env = slurm::environment();
+  auto cfg = slurm::saved_config(state, check_grid_options);
   if (!cfg) return fail(cfg.error(), 1);
-  int shard = -1;
-  if (shard_flag) shard = *shard_flag;
-  else if (char const* t = std::getenv("SLURM_ARRAY_TASK_ID"); t != nullptr && *t != '\0') shard = std::atoi(t);
+  int const shard = shard_flag ? *shard_flag : env.array_task_id.value_or(-1);
   if (shard < 0) return fail("give --shard N (or run as a Slurm array task)", 1);
   auto m = slurm::read_manifest(cfg->state);
   if (!m) return fail(m.error(), 1);
   if (shard >= static_cast<int>(m->shards.size())) return fail(fmt::format("shard {}: the plan has {} shards", shard, m->shards.size()), 1);
-  cfg->ledger_file = slurm::shard_ledger_path(cfg->state, shard);
-  cfg->log_file = slurm::task_log_path(cfg->state, shard);
-  cfg->daily_grids = false;
-  cfg->defer_grids = true;
-  cfg->workers = cpus_from_slurm(*cfg);
-  cfg->metrics_listen.clear();
-  for (auto const& d : {cfg->ledger_file.parent_path(), cfg->log_file.parent_path()}) {
-    std::error_code ec;
-    fs::create_directories(d, ec);
-    if (ec) return fail(error(errc::io, ec.message()).at(d.string()), 3);
-  }
-  logger log;
-  if (auto r = log.open(cfg->log_file, parse_log_level(cfg->log_level)); !r) return fail(r.error(), 3);
-  auto st = open_state(*cfg, false);
-  if (!st) {
-    log.error("failed", {{"operation", "slurm_task"}, {"shard", shard}, {"error", st.error().message()}});
-    return fail(st.error(), 3);
-  }
+  auto task = slurm::open_task(slurm::plan_task(std::move(*cfg), *m, shard, env));
+  if (!task) return fail(task.error(), 3);
   block_service_signals();
-  std::vector<fs::path> files;
-  for (auto const& f : m->shards[static_cast<std::size_t>(shard)].files) files.emplace_back(f.path);
-  char const* job = std::getenv("SLURM_JOB_ID");
-  log.info("slurm_task_started", {{"shard", shard}, {"files", files.size()}, {"workers", cfg->workers}, {"job", job != nullptr ? job : ""}});
-  processor proc(*cfg, *st->db, log);
-  int status = proc.batch(files, nullptr);
-  auto counts = st->db->counts_by_state();
-  json by_state = json::object();
-  std::int64_t unfinished = 0;
-  if (counts)
-    for (auto const& [name, n] : *counts) {
-      by_state[name] = n;
-      if (name == "queued" || name == "running" || name == "failed") unfinished += n;
-    }
-  // Quarantined inputs are an outcome, recorded in the ledger: the task succeeded when nothing is left to do.
-  if (status == exit_bad_inputs && counts && unfinished == 0) status = exit_ok;
-  log.info("slurm_task_finished", {{"shard", shard}, {"status", status}, {"inputs", by_state}});
-  return status;
+  return slurm::run_task(*task);
 }
 
 int run_slurm_grid(fs::path const& state) {
-  auto cfg = saved_config(state);
+  auto cfg = slurm::saved_config(state, check_grid_options);
   if (!cfg) return fail(cfg.error(), 1);
-  logger log;
-  if (auto r = log.open(slurm::grid_log_path(cfg->state), parse_log_level(cfg->log_level)); !r) return fail(r.error(), 3);
-  auto lock = lock_state(cfg->state / "slurm" / "grid.lock");
-  if (!lock) return fail(lock.error(), 3);
-  auto const r = slurm::build_grids(cfg->state, *cfg, log, cpus_from_slurm(*cfg));
-  fmt::print(stderr, "{}: daily grids: {} built, {} unchanged, {} failed, {} days waiting for their files\n", program, r.built, r.kept, r.failed, r.waiting);
-  return r.exit_status;
-}
-
-/** Merged status of a submission: one JSON object (also the source of the text view). */
-result<json> slurm_summary(fs::path const& state) {
-  auto m = slurm::read_manifest(state);
-  if (!m) return unexpected(m.error());
-  auto v = slurm::merge(state, *m);
-  if (!v) return unexpected(v.error());
-  auto grids = slurm::read_grids(state);
-  if (!grids) return unexpected(grids.error());
-  auto subs = slurm::read_submissions(state);
-  if (!subs) return unexpected(subs.error());
-  static char const* const states[] = {"done", "duplicate", "quarantined", "failed", "running", "missing"};
-  auto zero = [] {
-    json j = json::object();
-    for (auto const* s : states) j[s] = 0;
-    j["files"] = 0;
-    j["bytes"] = 0;
-    return j;
-  };
-  json j = {{"state_dir", state.string()}, {"shards", m->shards.size()}, {"inputs", zero()}, {"per_radar", json::object()},
-            {"per_day", json::object()}, {"per_shard", json::array()}, {"problems", v->problems}};
-  std::int64_t bytes_done = 0;
-  double busy = 0, first = 0, last = 0;
-  std::vector<json> per_shard(m->shards.size());
-  for (std::size_t i = 0; i < per_shard.size(); ++i) per_shard[i] = zero(), per_shard[i]["index"] = i;
-  json unfinished_files = json::array();
-  json quarantined = json::array();
-  for (auto const& f : v->files) {
-    auto key = parse_superdarn_name(fs::path(f.file.path).filename().string());
-    std::string const radar = key ? key->radar + (key->channel.empty() ? "" : "." + key->channel) : "unknown";
-    std::string const day = key ? key->day : "unknown";
-    for (json* bucket : {&j["inputs"], &j["per_radar"][radar], &j["per_day"][day], &per_shard[static_cast<std::size_t>(f.shard)]}) {
-      if (bucket->is_null()) *bucket = zero();
-      (*bucket)[f.state] = (*bucket)[f.state].get<std::int64_t>() + 1;
-      (*bucket)["files"] = (*bucket)["files"].get<std::int64_t>() + 1;
-      (*bucket)["bytes"] = (*bucket)["bytes"].get<std::int64_t>() + f.file.size;
-    }
-    if (f.state == "done") {
-      bytes_done += f.file.size;
-      busy += f.seconds;
-      if (first == 0 || f.finished < first) first = f.finished;
-      last = std::max(last, f.finished);
-    }
-    if (slurm::unfinished(f)) unfinished_files.push_back({{"path", f.file.path}, {"shard", f.shard}, {"state", f.state}, {"error", f.error}});
-    if (f.state == "quarantined") quarantined.push_back({{"path", f.file.path}, {"shard", f.shard}, {"error", f.error}});
-  }
-  j["per_shard"] = per_shard;
-  j["unfinished"] = unfinished_files;
-  j["quarantined"] = quarantined;
-  json g = {{"done", 0}, {"failed", 0}};
-  for (auto const& [k, e] : grids->items()) {
-    auto const s = e.value("state", "failed");
-    g[s] = g.value(s, 0) + 1;
-  }
-  j["grids"] = g;
-  double const span = last - first;
-  std::int64_t const done = j["inputs"]["done"].get<std::int64_t>();
-  j["throughput"] = {{"bytes_done", bytes_done},
-                     {"busy_seconds", busy},
-                     {"mb_per_core_hour", busy > 0 ? static_cast<double>(bytes_done) / 1e6 / (busy / 3600) : 0.0},
-                     {"files_per_core_hour", busy > 0 ? static_cast<double>(done) / (busy / 3600) : 0.0},
-                     {"files_per_hour", span > 0 ? static_cast<double>(done) / span * 3600 : 0.0},
-                     {"first_finished", first},
-                     {"last_finished", last}};
-  std::vector<std::string> ids;
-  json jobs = json::array();
-  for (auto const& s : *subs) {
-    if (!s.array_job.empty()) ids.push_back(s.array_job);
-    if (!s.grid_job.empty()) ids.push_back(s.grid_job);
-    jobs.push_back({{"submitted", s.submitted}, {"array_job", s.array_job}, {"grid_job", s.grid_job}, {"shards", s.shards}});
-  }
-  j["submissions"] = jobs;
-  auto sched = slurm::scheduler_states(ids);
-  if (sched) j["scheduler"] = *sched;
-  else j["scheduler_error"] = sched.error().message();
-  bool active = false;
-  if (sched)
-    for (auto const& [id, st] : *sched) active = active || slurm::active_state(st);
-  j["active"] = active;
-  j["complete"] = unfinished_files.empty() && g["failed"].get<int>() == 0;
-  return j;
+  auto const r = slurm::run_grid_step(*cfg, slurm::environment());
+  if (!r) return fail(r.error(), 3);
+  fmt::print(stderr, "{}: daily grids: {} built, {} unchanged, {} failed, {} days waiting for their files\n", program, r->built, r->kept, r->failed, r->waiting);
+  return r->exit_status;
 }
 
 int show_slurm_status(fs::path const& state, bool as_json) {
-  auto j = slurm_summary(state);
-  if (!j) return fail(j.error(), 3);
+  auto r = slurm::status(state);
+  if (!r) return fail(r.error(), 3);
   if (as_json) {
-    fmt::print("{}\n", j->dump(2));
+    fmt::print("{}\n", slurm::to_json(*r).dump(2));
     return 0;
   }
-  auto counts = [](json const& b) {
+  auto counts = [](slurm::state_counts const& b) {
     std::string s;
-    for (auto const* k : {"done", "duplicate", "quarantined", "failed", "running", "missing"})
-      if (b.value(k, 0) > 0 || std::string(k) == "done") s += fmt::format("  {} {}", k, b[k].get<std::int64_t>());
+    for (auto const& k : slurm::outcome_states())
+      if (b.of(k) > 0 || k == "done") s += fmt::format("  {} {}", k, b.of(k));
     return s;
   };
+  auto grids = [&](char const* k) { return r->grids.contains(k) ? r->grids.at(k) : 0; };
   fmt::print("state folder: {}\n", state.string());
-  fmt::print("inputs ({} files, {} shards):{}\n", (*j)["inputs"]["files"].get<std::int64_t>(), (*j)["shards"].get<std::int64_t>(), counts((*j)["inputs"]));
-  fmt::print("daily grids:  done {}  failed {}\n", (*j)["grids"].value("done", 0), (*j)["grids"].value("failed", 0));
-  auto const& t = (*j)["throughput"];
-  fmt::print("throughput: {} processed, {:.0f} MB and {:.0f} files per core-hour", human_bytes(t["bytes_done"].get<double>()),
-             t["mb_per_core_hour"].get<double>(), t["files_per_core_hour"].get<double>());
-  if (t["files_per_hour"].get<double>() > 0) fmt::print(", {:.0f} files/hour from {} to {}", t["files_per_hour"].get<double>(),
-                                                       time_text(t["first_finished"].get<double>()), time_text(t["last_finished"].get<double>()));
+  fmt::print("inputs ({} files, {} shards):{}\n", r->inputs.files, r->shards, counts(r->inputs));
+  fmt::print("daily grids:  done {}  failed {}\n", grids("done"), grids("failed"));
+  auto const& t = r->throughput;
+  fmt::print("throughput: {} processed, {:.0f} MB and {:.0f} files per core-hour", human_bytes(static_cast<double>(t.bytes_done)), t.mb_per_core_hour,
+             t.files_per_core_hour);
+  if (t.files_per_hour > 0) fmt::print(", {:.0f} files/hour from {} to {}", t.files_per_hour, time_text(t.first_finished), time_text(t.last_finished));
   fmt::print("\nper radar:\n");
-  for (auto const& [k, b] : (*j)["per_radar"].items()) fmt::print("  {:8}{}\n", k, counts(b));
+  for (auto const& [k, b] : r->per_radar) fmt::print("  {:8}{}\n", k, counts(b));
   fmt::print("per day:\n");
-  for (auto const& [k, b] : (*j)["per_day"].items()) fmt::print("  {:10}{}\n", k, counts(b));
+  for (auto const& [k, b] : r->per_day) fmt::print("  {:10}{}\n", k, counts(b));
   fmt::print("per shard:\n");
-  for (auto const& b : (*j)["per_shard"]) fmt::print("  {:4}{}\n", b["index"].get<int>(), counts(b));
+  for (std::size_t i = 0; i < r->per_shard.size(); ++i) fmt::print("  {:4}{}\n", i, counts(r->per_shard[i]));
   fmt::print("jobs:");
-  if (j->contains("scheduler"))
-    for (auto const& [id, st] : (*j)["scheduler"].items()) fmt::print("  {} {}", id, st.get<std::string>());
+  if (r->scheduler)
+    for (auto const& [id, st] : *r->scheduler) fmt::print("  {} {}", id, st);
   else
-    fmt::print("  ({})", (*j)["scheduler_error"].get<std::string>());
+    fmt::print("  ({})", r->scheduler_error);
   fmt::print("\n");
-  if (!(*j)["unfinished"].empty()) {
-    fmt::print("not done ({}):\n", (*j)["unfinished"].size());
-    for (auto const& f : (*j)["unfinished"]) fmt::print("  [{}] {} {}\n", f["state"].get<std::string>(), f["path"].get<std::string>(), f["error"].get<std::string>());
+  if (!r->unfinished.empty()) {
+    fmt::print("not done ({}):\n", r->unfinished.size());
+    for (auto const& f : r->unfinished) fmt::print("  [{}] {} {}\n", f.state, f.path, f.error);
   }
-  if (!(*j)["quarantined"].empty()) {
-    fmt::print("quarantined ({}):\n", (*j)["quarantined"].size());
-    for (auto const& f : (*j)["quarantined"]) fmt::print("  {} {}\n", f["path"].get<std::string>(), f["error"].get<std::string>());
+  if (!r->quarantined.empty()) {
+    fmt::print("quarantined ({}):\n", r->quarantined.size());
+    for (auto const& f : r->quarantined) fmt::print("  {} {}\n", f.path, f.error);
   }
-  for (auto const& p : (*j)["problems"]) fmt::print("problem: {}\n", p.get<std::string>());
+  for (auto const& p : r->problems) fmt::print("problem: {}\n", p);
   return 0;
 }
 
 int run_slurm_resubmit(fs::path const& state_arg, slurm_flags const& sflags) {
   auto const state = fs::absolute(state_arg).lexically_normal();
-  auto cfg = saved_config(state);
+  auto cfg = slurm::saved_config(state, check_grid_options);
   if (!cfg) return fail(cfg.error(), 1);
   if (auto r = sflags.apply(cfg->slurm); !r) return fail(r.error(), 1);
-  auto j = slurm_summary(state);
-  if (!j) return fail(j.error(), 3);
-  if ((*j)["active"].get<bool>()) {
+  auto p = slurm::plan_resubmission(state, cfg->daily_grids);
+  if (!p) return fail(p.error(), 3);
+  if (!p->active_jobs.empty()) {
     std::string which;
-    for (auto const& [id, st] : (*j)["scheduler"].items())
-      if (slurm::active_state(st.get<std::string>())) which += fmt::format(" {} {}", id, st.get<std::string>());
+    for (auto const& [id, st] : p->active_jobs) which += fmt::format(" {} {}", id, st);
     return fail(fmt::format("jobs of this state folder are still queued or running:{}; wait for them or scancel them first", which), 1);
   }
-  std::set<int> shards;
-  for (auto const& f : (*j)["unfinished"]) shards.insert(f["shard"].get<int>());
-  bool const grids_needed = cfg->daily_grids && (!shards.empty() || (*j)["grids"].value("failed", 0) > 0 || [&] {
-    // every day with done files has its grid
-    auto grids = slurm::read_grids(state);
-    auto m = slurm::read_manifest(state);
-    if (!grids || !m) return true;
-    auto v = slurm::merge(state, *m);
-    if (!v) return true;
-    for (auto const& f : v->files)
-      if (f.state == "done" && !f.grid_key.empty() && (!grids->contains(f.grid_key) || (*grids)[f.grid_key].value("state", "") != "done")) return true;
-    return false;
-  }());
-  if (shards.empty() && !grids_needed) {
+  if (p->nothing()) {
     fmt::print("nothing to resubmit: every file is done or quarantined and every daily grid is built\n");
     return 0;
   }
-  std::vector<int> list(shards.begin(), shards.end());
-  fmt::print(stderr, "{}: {} files not done, in {} shard(s)\n", program, (*j)["unfinished"].size(), list.size());
-  return submit_jobs(state, *cfg, list, grids_needed, sflags.dry_run);
+  fmt::print(stderr, "{}: {} files not done, in {} shard(s)\n", program, p->unfinished_files, p->shards.size());
+  return submit_jobs(slurm::plan_submission(self_program(), state, *cfg, p->shards, p->grids), sflags.dry_run);
 }
 
 int run_job_from_stdin() {

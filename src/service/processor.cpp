@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <set>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -1235,6 +1236,33 @@ struct processor::impl {
 
 processor::processor(config cfg, ledger& db, logger& log) : impl_(std::make_unique<impl>(std::move(cfg), db, log)) {}
 processor::~processor() = default;
+
+result<int> lock_state(fs::path const& path) {
+  auto const state = path.parent_path();
+  int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return unexpected(os_failure("cannot open the lock file", errno).at(path.string()));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    [[maybe_unused]] auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    return unexpected(error(errc::io, fmt::format("another rst-processor (pid {}) is using this state folder", std::string(buf).empty() ? "?" : buf)).at(state.string()));
+  }
+  auto const pid = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) == 0) [[maybe_unused]] auto n = ::pwrite(fd, pid.data(), pid.size(), 0);
+  return fd;
+}
+
+result<opened_state> open_state(config const& cfg, bool with_inbox) {
+  if (auto r = processor::prepare_directories(cfg, with_inbox); !r) return unexpected(r.error());
+  auto lock = lock_state(cfg.lock_path());
+  if (!lock) return unexpected(lock.error());
+  auto db = ledger::open(cfg.ledger_path());
+  if (!db) return unexpected(db.error());
+  opened_state st;
+  st.lock_fd = *lock;
+  st.db.emplace(std::move(*db));
+  return st;
+}
 
 result<void> processor::prepare_directories(config const& c, bool with_inbox) {
   std::vector<fs::path> dirs = {c.out, c.state, c.quarantine_dir()};

@@ -1,8 +1,10 @@
 #include "rstx/service/slurm.hpp"
+#include "rstx/service/naming.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -131,4 +133,191 @@ TEST(SlurmScripts, ArraySpecAndScriptLines) {
   auto const g = slurm::grid_script({"/opt/rstx/bin/rst-processor", "/scratch/s", s, "0-3"});
   EXPECT_EQ(g.find("--array"), std::string::npos);
   EXPECT_NE(g.find("slurm grid --state '/scratch/s'"), std::string::npos);
+}
+
+// ---- the steps of `rst-processor slurm` that need no Slurm ------------------------------------
+
+namespace {
+
+fs::path fresh_dir(std::string const& name) {
+  auto const dir = fs::path(::testing::TempDir()) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+slurm::file_outcome outcome(std::string const& path, std::int64_t size, int shard, std::string const& state, double seconds = 0, double finished = 0) {
+  slurm::file_outcome o;
+  auto const name = fs::path(path).filename().string();
+  auto const key = parse_superdarn_name(name);
+  o.file = {path, size, key ? key->grid_key() : ""};
+  o.shard = shard;
+  o.state = state;
+  o.grid_key = o.file.group;
+  o.seconds = seconds;
+  o.finished = finished;
+  if (state == "done") o.output = path + ".fitacf";
+  if (state == "failed" || state == "quarantined") o.error = "bad " + name;
+  return o;
+}
+
+}  // namespace
+
+TEST(SlurmSteps, PlanInputsReadsSizesAndDaysAndNamesTheProblems) {
+  auto const dir = fresh_dir("rstx-slurm-inputs");
+  std::ofstream(dir / "20210601.0000.00.cly.rawacf") << "12345";
+  std::ofstream(dir / "notes.dat") << "ab";
+  auto const in = slurm::plan_inputs({dir / "20210601.0000.00.cly.rawacf", dir / "notes.dat", dir / "absent.rawacf", dir});
+  ASSERT_EQ(in.files.size(), 2U);
+  EXPECT_EQ(in.files[0].path, (dir / "20210601.0000.00.cly.rawacf").string());
+  EXPECT_EQ(in.files[0].size, 5);
+  EXPECT_EQ(in.files[0].group, "20210601.cly");
+  EXPECT_EQ(in.files[1].group, "");
+  ASSERT_EQ(in.problems.size(), 2U);
+  EXPECT_EQ(in.problems[0].rfind((dir / "absent.rawacf").string() + ": ", 0), 0U) << in.problems[0];
+  EXPECT_EQ(in.problems[1].rfind(dir.string() + ": ", 0), 0U) << in.problems[1];
+  auto const m = slurm::plan_shards(in.files, 4);
+  EXPECT_EQ(m.shards.size(), 2U);
+  EXPECT_GT(m.created, 0);
+  fs::remove_all(dir);
+}
+
+TEST(SlurmSteps, SubmissionPlanAndItsRecordWithoutJobs) {
+  auto const dir = fresh_dir("rstx-slurm-submit");
+  fs::create_directories(dir / "slurm");
+  config cfg;
+  cfg.slurm.grid_dependency = "afterok";
+  auto const p = slurm::plan_submission("/opt/rst-processor", dir, cfg, {3, 1, 2}, true);
+  EXPECT_EQ(p.request.array, "1-3");
+  EXPECT_NE(p.array_text.find("#SBATCH --array=1-3\n"), std::string::npos);
+  EXPECT_NE(p.grid_text.find("slurm grid --state"), std::string::npos);
+  // Nothing to hand to sbatch: only the record is written, and again, one submission each.
+  auto const none = slurm::plan_submission("/opt/rst-processor", dir, cfg, {}, false);
+  for (int i = 0; i < 2; ++i) {
+    auto s = slurm::submit(none);
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_FALSE(s->grid_error);
+    EXPECT_FALSE(s->record_error);
+    EXPECT_TRUE(s->record.array_job.empty() && s->record.grid_job.empty());
+  }
+  auto subs = slurm::read_submissions(dir);
+  ASSERT_TRUE(subs);
+  EXPECT_EQ(subs->size(), 2U);
+  EXPECT_FALSE(fs::exists(dir / "slurm" / "submit-1-array.sh"));
+  fs::remove_all(dir);
+}
+
+TEST(SlurmSteps, TaskPlanTakesTheShardsLedgerLogAndSlurmsCpus) {
+  auto const dir = fresh_dir("rstx-slurm-task");
+  config cfg;
+  cfg.state = dir;
+  cfg.slurm.cpus_per_task = 3;
+  cfg.metrics_listen = "127.0.0.1:9101";
+  slurm::manifest m{1, 0, slurm::split(archive(2, 2, 3), 2)};
+  slurm::job_environment env;
+  env.job_id = "77";
+  auto const t = slurm::plan_task(cfg, m, 1, env);
+  EXPECT_EQ(t.shard, 1);
+  EXPECT_EQ(t.job, "77");
+  EXPECT_EQ(t.cfg.workers, 3);
+  EXPECT_EQ(t.cfg.ledger_file, slurm::shard_ledger_path(dir, 1));
+  EXPECT_EQ(t.cfg.log_file, slurm::task_log_path(dir, 1));
+  EXPECT_FALSE(t.cfg.daily_grids);
+  EXPECT_TRUE(t.cfg.defer_grids);
+  EXPECT_TRUE(t.cfg.metrics_listen.empty());
+  ASSERT_EQ(t.files.size(), m.shards[1].files.size());
+  EXPECT_EQ(t.files[0].string(), m.shards[1].files[0].path);
+  env.cpus_per_task = 8;
+  EXPECT_EQ(slurm::workers(cfg, env), 8);
+  fs::remove_all(dir);
+}
+
+TEST(SlurmStatus, CountsPerRadarDayAndShardWithThroughputAndGrids) {
+  slurm::manifest m{1, 0, {slurm::shard{0, 0, {}}, slurm::shard{1, 0, {}}}};
+  slurm::merged_view v;
+  v.files = {outcome("/a/20210601.0000.00.cly.rawacf", 1'000'000, 0, "done", 1800, 100),
+             outcome("/a/20210601.0200.00.cly.rawacf", 3'000'000, 0, "done", 1800, 3700),
+             outcome("/a/20210602.0000.00.rkn.rawacf", 500, 1, "quarantined"),
+             outcome("/a/20210602.0200.00.rkn.rawacf", 700, 1, "failed"),
+             outcome("/a/odd.dat", 10, 1, "missing")};
+  v.problems = {"shard 3: unreadable"};
+  auto const grids = nlohmann::json::parse(R"({"20210601.cly": {"state": "done"}, "20210602.rkn": {"state": "failed"}})");
+  std::vector<slurm::submission> subs = {{5, "101", "102", {0, 1}}};
+  auto const r = slurm::summarize("/state", m, v, grids, subs, std::map<std::string, std::string>{{"101_0", "COMPLETED"}, {"102", "PENDING"}});
+  EXPECT_EQ(r.shards, 2U);
+  EXPECT_EQ(r.inputs.files, 5);
+  EXPECT_EQ(r.inputs.done, 2);
+  EXPECT_EQ(r.inputs.of("quarantined"), 1);
+  EXPECT_EQ(r.inputs.bytes, 4'001'210);
+  EXPECT_EQ(r.per_radar.at("cly").done, 2);
+  EXPECT_EQ(r.per_radar.at("unknown").missing, 1);
+  EXPECT_EQ(r.per_day.at("20210602").files, 2);
+  EXPECT_EQ(r.per_shard[1].files, 3);
+  ASSERT_EQ(r.unfinished.size(), 2U);
+  EXPECT_EQ(r.unfinished[0].state, "failed");
+  ASSERT_EQ(r.quarantined.size(), 1U);
+  EXPECT_EQ(r.grids.at("done"), 1);
+  EXPECT_EQ(r.grids.at("failed"), 1);
+  EXPECT_EQ(r.throughput.bytes_done, 4'000'000);
+  EXPECT_DOUBLE_EQ(r.throughput.mb_per_core_hour, 4.0);
+  EXPECT_DOUBLE_EQ(r.throughput.files_per_core_hour, 2.0);
+  EXPECT_DOUBLE_EQ(r.throughput.files_per_hour, 2.0);
+  EXPECT_TRUE(r.active);
+  EXPECT_FALSE(r.complete);
+  auto const j = slurm::to_json(r);
+  for (auto const* k : {"state_dir", "shards", "inputs", "per_radar", "per_day", "per_shard", "problems", "unfinished", "quarantined", "grids",
+                        "throughput", "submissions", "scheduler", "active", "complete"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_FALSE(j.contains("scheduler_error"));
+  EXPECT_EQ(j["per_shard"][1]["index"], 1);
+  EXPECT_EQ(j["per_shard"][1]["missing"], 1);
+  EXPECT_EQ(j["inputs"]["bytes"], 4'001'210);
+  EXPECT_EQ(j["unfinished"][0], (nlohmann::json{{"path", "/a/20210602.0200.00.rkn.rawacf"}, {"shard", 1}, {"state", "failed"}, {"error", "bad 20210602.0200.00.rkn.rawacf"}}));
+  EXPECT_FALSE(j["quarantined"][0].contains("state"));
+  EXPECT_EQ(j["submissions"][0]["shards"], nlohmann::json({0, 1}));
+  EXPECT_EQ(j["scheduler"]["102"], "PENDING");
+
+  auto const p = slurm::plan_resubmission(r, v, grids, true);
+  ASSERT_EQ(p.active_jobs.size(), 1U);
+  EXPECT_EQ(p.active_jobs[0], (std::pair<std::string, std::string>{"102", "PENDING"}));
+  EXPECT_EQ(p.shards, std::vector<int>{1});
+  EXPECT_EQ(p.unfinished_files, 2U);
+  EXPECT_TRUE(p.grids);
+  EXPECT_FALSE(slurm::plan_resubmission(r, v, grids, false).grids);
+}
+
+TEST(SlurmStatus, ResubmitWantsTheGridOfADayWithDoneFilesOnly) {
+  slurm::manifest m{1, 0, {slurm::shard{0, 0, {}}}};
+  slurm::merged_view v;
+  v.files = {outcome("/a/20210601.0000.00.cly.rawacf", 10, 0, "done"), outcome("/a/20210601.0200.00.cly.rawacf", 10, 0, "quarantined")};
+  auto const none = slurm::summarize("/s", m, v, nlohmann::json::object(), {}, rstx::unexpected(rstx::error(rstx::errc::not_found, "no slurm")));
+  EXPECT_FALSE(none.scheduler);
+  EXPECT_EQ(slurm::to_json(none)["scheduler_error"], "not_found: no slurm");
+  EXPECT_FALSE(none.active);
+  EXPECT_TRUE(none.complete);
+  auto p = slurm::plan_resubmission(none, v, nlohmann::json::object(), true);
+  EXPECT_TRUE(p.shards.empty());
+  EXPECT_TRUE(p.grids);
+  EXPECT_FALSE(p.nothing());
+  auto const built = nlohmann::json::parse(R"({"20210601.cly": {"state": "done"}})");
+  p = slurm::plan_resubmission(slurm::summarize("/s", m, v, built, {}, std::map<std::string, std::string>{}), v, built, true);
+  EXPECT_TRUE(p.nothing());
+}
+
+TEST(SlurmStatus, FromAStateFolderWithAPlanAndNoLedgers) {
+  auto const dir = fresh_dir("rstx-slurm-status");
+  slurm::manifest m{1, 1, slurm::split(archive(1, 2, 2), 2)};
+  ASSERT_TRUE(slurm::write_manifest(dir, m));
+  auto r = slurm::status(dir);  // no submission: Slurm is not asked
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->inputs.missing, 4);
+  EXPECT_EQ(r->unfinished.size(), 4U);
+  ASSERT_TRUE(r->scheduler);
+  EXPECT_TRUE(r->scheduler->empty());
+  auto p = slurm::plan_resubmission(dir, true);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->shards, (std::vector<int>{0, 1}));
+  EXPECT_TRUE(p->grids);
+  EXPECT_FALSE(slurm::status(dir / "elsewhere"));
+  fs::remove_all(dir);
 }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,19 @@ class processor {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/** Holds an exclusive lock on `path` (<state>/lock) for the process's life: one processor per ledger.
+ *  Returns the lock's file descriptor, which is left open. */
+[[nodiscard]] result<int> lock_state(std::filesystem::path const& path);
+
+/** What a run holds for its life: the state folder's lock and its ledger. */
+struct opened_state {
+  int lock_fd = -1;
+  std::optional<ledger> db;
+};
+
+/** Creates the folders, takes the lock and opens the ledger (every error is one of I/O). */
+[[nodiscard]] result<opened_state> open_state(config const& cfg, bool with_inbox);
 
 /** Names that transfer tools give files still arriving (rsync's .name.XXXXXX, *.part, *.tmp, *~):
  *  the service never reads them. */
