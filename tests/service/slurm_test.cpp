@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 using namespace rstx::service;
@@ -25,10 +26,9 @@ std::vector<slurm::planned_file> archive(int radars, int days, int per_day, unsi
   for (int r = 0; r < radars; ++r)
     for (int d = 0; d < days; ++d)
       for (int h = 0; h < per_day; ++h) {
-        char day[16], path[96];
-        std::snprintf(day, sizeof day, "202106%02d", d + 1);
-        std::snprintf(path, sizeof path, "/archive/%s/%s.%02d00.00.%s.rawacf.bz2", day, day, 2 * h, codes[r]);
-        files.push_back({path, size(rng), std::string(day) + "." + codes[r]});
+        auto const day = fmt::format("202106{:02d}", d + 1);
+        files.push_back({fmt::format("/archive/{0}/{0}.{1:02d}00.00.{2}.rawacf.bz2", day, 2 * h, codes[r]), size(rng),
+                         day + "." + codes[r]});
       }
   return files;
 }
