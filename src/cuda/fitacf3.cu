@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "detail/fitacf3_range.hpp"
+#include "detail/cuda_error.hpp"
 #include "rstx/cuda/device.hpp"
 #include "rstx/cuda/fitacf3.hpp"
 #include "rstx/fit/fitacf3.hpp"
@@ -17,6 +18,8 @@
 namespace rstx::cuda {
 
 namespace {
+
+using detail::cuda_error;
 
 namespace m = fit::detail::fitacf3;
 
@@ -68,12 +71,6 @@ __global__ void __launch_bounds__(block_threads)
   if (t == 0) out.rec[i] = m::record_result_of(p, plan.noise_pwr, fitted);
 }
 
-error cuda_error(char const* call, cudaError_t rc) {
-  bool const sticky = rc == cudaErrorIllegalAddress || rc == cudaErrorLaunchFailure ||
-                      rc == cudaErrorHardwareStackError || rc == cudaErrorIllegalInstruction ||
-                      rc == cudaErrorMisalignedAddress;
-  return error(sticky ? errc::cuda_fatal : errc::cuda, std::string(call) + ": " + cudaGetErrorString(rc));
-}
 
 #define RSTX_CUDA_TRY(call)                                        \
   do {                                                             \

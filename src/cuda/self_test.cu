@@ -6,22 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "detail/cuda_error.hpp"
 #include "rstx/cuda/device.hpp"
 
 namespace rstx::cuda {
 
 namespace {
 
+using detail::cuda_error;
+
 __global__ void self_test_kernel(int n, int* out) {
   int const i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = i * i + 1;
 }
 
-error cuda_error(char const* call, cudaError_t rc) {
-  bool const sticky = rc == cudaErrorIllegalAddress || rc == cudaErrorLaunchFailure ||
-                      rc == cudaErrorHardwareStackError || rc == cudaErrorIllegalInstruction;
-  return error(sticky ? errc::cuda_fatal : errc::cuda, std::string(call) + ": " + cudaGetErrorString(rc));
-}
 
 }  // namespace
 
