@@ -21,6 +21,12 @@ char const* to_string(input_disposal d) noexcept {
 
 char const* to_string(product_compression c) noexcept { return c == product_compression::bz2 ? "bz2" : "none"; }
 
+double config::retry_delay_seconds(int attempts) const {
+  double d = retry_initial_seconds;
+  for (int i = 1; i < attempts && d < retry_max_seconds; ++i) d *= 2;
+  return std::min(d, retry_max_seconds);
+}
+
 int config::effective_workers() const {
   if (workers > 0) return workers;
   return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));

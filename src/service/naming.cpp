@@ -89,6 +89,7 @@ file_key key_from_content(std::string const& radar_code, int channel, double epo
 
 std::string fitacf_name(file_key const& k, bool bz2) { return k.stem() + (bz2 ? ".fitacf.bz2" : ".fitacf"); }
 
-std::string grid_name(file_key const& k, bool bz2) { return k.grid_key() + (bz2 ? ".grid.bz2" : ".grid"); }
+std::string grid_name(file_key const& k, bool bz2) { return grid_name(k.grid_key(), bz2); }
+std::string grid_name(std::string const& grid_key, bool bz2) { return grid_key + (bz2 ? ".grid.bz2" : ".grid"); }
 
 }  // namespace rstx::service

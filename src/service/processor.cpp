@@ -108,14 +108,6 @@ result<fs::path> move_into(fs::path const& file, fs::path const& dir) {
   return target;
 }
 
-double backoff(config const& c, int attempts) {
-  double d = c.retry_initial_seconds;
-  for (int i = 1; i < attempts && d < c.retry_max_seconds; ++i) d *= 2;
-  return std::min(d, c.retry_max_seconds);
-}
-
-std::string grid_output_name(std::string const& key, bool bz2) { return key + (bz2 ? ".grid.bz2" : ".grid"); }
-
 }  // namespace
 
 bool open_for_writing(fs::path const& path) {
@@ -357,7 +349,7 @@ struct processor::impl {
       finish_batch_item(row, true);
       return;
     }
-    row.next_attempt = now + backoff(c, row.attempts);
+    row.next_attempt = now + c.retry_delay_seconds(row.attempts);
     if (auto r = db.mark_retry(row); !r) return ledger_failed(r.error());
     ++counters.fit_retried;
     log.warn("retrying", {{"operation", "make_fit"}, {"file", row.path}, {"error", row.error}, {"disk_full", f.disk_full},
@@ -477,7 +469,7 @@ struct processor::impl {
     std::vector<std::string> present;
     for (auto const& f : *inputs)
       if (fs::exists(f)) present.push_back(f);
-    auto const output = (c.out / grid_output_name(g.key, c.compress == product_compression::bz2)).string();
+    auto const output = (c.out / grid_name(g.key, c.compress == product_compression::bz2)).string();
     json request = {{"op", "grid"},
                     {"inputs", present},
                     {"output", output},
@@ -499,11 +491,11 @@ struct processor::impl {
       g.error = f->reason.message();
       bool const retry = f->kind == failure_kind::transient && (g.attempts < c.max_attempts || (f->disk_full && !batch_mode));
       g.state = retry ? grid_state::pending : grid_state::failed;
-      g.due = now + backoff(c, g.attempts);
+      g.due = now + c.retry_delay_seconds(g.attempts);
       if (auto r = db.mark_grid_failed(g); !r) return ledger_failed(r.error());
       if (!retry) ++counters.grid_failed;
       log.write(retry ? log_level::warn : log_level::error, retry ? "retrying" : "failed",
-                {{"operation", "make_grid"}, {"file", (c.out / grid_output_name(g.key, c.compress == product_compression::bz2)).string()},
+                {{"operation", "make_grid"}, {"file", (c.out / grid_name(g.key, c.compress == product_compression::bz2)).string()},
                  {"grid", g.key}, {"error", g.error}, {"attempts", g.attempts}});
       return;
     }

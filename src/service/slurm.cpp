@@ -1,7 +1,6 @@
 #include "rstx/service/slurm.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -19,8 +18,10 @@
 #include <fmt/format.h>
 
 #include "rstx/core/file.hpp"
+#include "rstx/core/thread_pool.hpp"
 #include "rstx/service/job.hpp"
 #include "rstx/service/ledger.hpp"
+#include "rstx/service/naming.hpp"
 
 extern char** environ;
 
@@ -474,16 +475,17 @@ grid_step_result build_grids(fs::path const& state, config const& cfg, logger& l
   struct todo {
     std::string key;
     std::vector<std::string> files, shas;
+    fs::path output;
   };
   std::vector<todo> work;
   for (auto const& [key, outs] : inputs) {
     if (waiting_days.contains(key)) continue;
-    todo t{key, {}, {}};
+    todo t{key, {}, {}, cfg.out / grid_name(key, cfg.compress == product_compression::bz2)};
     for (auto const& [o, sha] : outs) {
       t.files.push_back(o);
       t.shas.push_back(sha);
     }
-    auto const output = cfg.out / (key + (cfg.compress == product_compression::bz2 ? ".grid.bz2" : ".grid"));
+    auto const& output = t.output;
     auto const it = recorded->find(key);
     std::error_code ec;
     if (it != recorded->end() && it->value("state", "") == "done" && it->value("inputs", json::array()) == json(t.files) &&
@@ -496,17 +498,16 @@ grid_step_result build_grids(fs::path const& state, config const& cfg, logger& l
   }
   res.waiting = static_cast<int>(waiting_days.size());
   std::mutex mutex;
-  std::atomic<std::size_t> next{0};
   auto record = [&](std::string const& key, json entry) {
     std::lock_guard lock(mutex);
     (*recorded)[key] = std::move(entry);
     if (auto w = write_file_atomically(grids_path(state), recorded->dump(1) + "\n"); !w)
       log.error("failed", {{"operation", "slurm_grid"}, {"error", w.error().message()}});
   };
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < work.size();) {
-      auto const& t = work[i];
-      auto const output = cfg.out / (t.key + (cfg.compress == product_compression::bz2 ? ".grid.bz2" : ".grid"));
+  auto build = [&](std::int64_t begin, std::int64_t end) {
+    for (auto i = begin; i < end; ++i) {
+      auto const& t = work[static_cast<std::size_t>(i)];
+      auto const& output = t.output;
       json const request = {{"op", "grid"}, {"inputs", t.files}, {"output", output.string()}, {"grid_options", cfg.grid_options},
                             {"tables", cfg.tables.string()}, {"threads", cfg.threads_per_job}};
       json result;
@@ -515,7 +516,7 @@ grid_step_result build_grids(fs::path const& state, config const& cfg, logger& l
         result = run_job_in_child(request, cfg.job_timeout_seconds);
         failure = job_failed(result);
         if (!failure || failure->kind == failure_kind::permanent || attempt >= cfg.max_attempts) break;
-        double const delay = std::min(cfg.retry_max_seconds, cfg.retry_initial_seconds * std::pow(2.0, attempt - 1));
+        double const delay = cfg.retry_delay_seconds(attempt);
         log.warn("retrying", {{"operation", "make_grid"}, {"file", output.string()}, {"grid", t.key}, {"error", failure->reason.message()},
                               {"attempts", attempt}});
         std::this_thread::sleep_for(std::chrono::duration<double>(delay));
@@ -544,9 +545,8 @@ grid_step_result build_grids(fs::path const& state, config const& cfg, logger& l
       record(t.key, std::move(entry));
     }
   };
-  std::vector<std::thread> pool;
-  for (int i = 0; i < std::max(1, std::min<int>(workers, static_cast<int>(work.size()))); ++i) pool.emplace_back(worker);
-  for (auto& th : pool) th.join();
+  thread_pool pool(std::max(1, std::min<int>(workers, static_cast<int>(work.size()))));
+  pool.parallel_for(static_cast<std::int64_t>(work.size()), 1, build);
   log.info("slurm_grids", {{"built", res.built}, {"kept", res.kept}, {"failed", res.failed}, {"waiting_days", res.waiting},
                            {"unnamed_pending", unnamed_pending}});
   res.exit_status = res.failed > 0 ? 2 : (res.waiting > 0 || unnamed_pending > 0) ? 3 : 0;

@@ -92,6 +92,9 @@ struct config {
     return ledger_file.empty() ? state / "lock" : std::filesystem::path(ledger_file.string() + ".lock");
   }
   [[nodiscard]] int effective_workers() const;
+  /** The wait before retrying after `attempts` transient failures: retry_initial_seconds doubled
+   *  each further attempt, at most retry_max_seconds. */
+  [[nodiscard]] double retry_delay_seconds(int attempts) const;
   [[nodiscard]] int effective_queue_size() const { return queue_size > 0 ? queue_size : 2 * effective_workers(); }
 };
 

@@ -31,7 +31,8 @@ struct file_key {
 
 /** "<stem>.fitacf" plus ".bz2" when compressing. */
 [[nodiscard]] std::string fitacf_name(file_key const& k, bool bz2);
-/** "YYYYMMDD.rad[.chn].grid" plus ".bz2" when compressing. */
+/** "YYYYMMDD.rad[.chn].grid" plus ".bz2" when compressing, from the key or its grid key. */
 [[nodiscard]] std::string grid_name(file_key const& k, bool bz2);
+[[nodiscard]] std::string grid_name(std::string const& grid_key, bool bz2);
 
 }  // namespace rstx::service
